@@ -1,0 +1,87 @@
+//! The command line: the same engine headless, for scripts, chat-ops and tests.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "firewatch",
+    version,
+    about = "A terminal incident copilot: alerts, logs, traces and metrics, indexed locally"
+)]
+pub struct Cli {
+    /// Where the index and state live [default: the platform data dir]
+    #[arg(long, global = true, env = "FIREWATCH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Configuration file; it overrides the built-in defaults key by key
+    #[arg(long, global = true, env = "FIREWATCH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store logs, traces, metrics and alerts from files (or - for stdin)
+    Ingest(IngestArgs),
+    /// Search stored logs and spans, newest first
+    Search(SearchArgs),
+    /// Ingest a bundled incident into a scratch data dir and search it
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or directories (read recursively); - reads standard input
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Service name for records that carry none [default: the file's name]
+    #[arg(long)]
+    pub service: Option<String>,
+
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Only records at or after this time (RFC 3339, or a duration before now: 15m, 2h)
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Only records at or before this time
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// Newest N matches
+    #[arg(long, short = 'n', default_value_t = 100, value_name = "N")]
+    pub limit: usize,
+
+    /// One JSON object per line: id, timestamp, service, severity, body, trace_id, attributes
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print only the exact number of matches
+    #[arg(long, conflicts_with = "json")]
+    pub count: bool,
+
+    /// Colour severities and highlight matches
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Words, "phrases", AND/OR/NOT, field:value (service, level, region, host, trace_id, attribute.name)
+    #[arg(value_name = "QUERY", num_args = 0..)]
+    pub query: Vec<String>,
+}

@@ -1,0 +1,76 @@
+//! `firewatch demo`: the bundled incident, ingested into a scratch data dir and searched,
+//! with no configuration and no network.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{ingest, Ctx};
+use crate::store::search::{self, SearchRequest};
+use crate::store::state::StateDb;
+use crate::store::Store;
+
+const LOGS: &str = include_str!("../demo/shop-logs.jsonl");
+const ALERTS: &str = include_str!("../demo/alertmanager-webhook.json");
+
+const QUERIES: &[(&str, &str)] = &[
+    ("what is failing", "level:>=error"),
+    ("the payments errors, as a phrase", "service:payments \"acquire connection\""),
+    ("what changed shortly before", "deploy OR rollback"),
+    ("one order end to end", "ord-10140"),
+];
+
+pub fn run(data_dir: Option<PathBuf>, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    // A scratch dir unless one was asked for: the demo must not touch the user's store.
+    let scratch;
+    let dir = match data_dir {
+        Some(d) => d,
+        None => {
+            scratch = tempfile_dir()?;
+            scratch.clone()
+        }
+    };
+    let ctx = Ctx::new(dir.clone(), config)?;
+    let input = dir.join("demo-input");
+    std::fs::create_dir_all(&input)?;
+    std::fs::write(input.join("shop-logs.jsonl"), LOGS)?;
+    std::fs::write(input.join("alertmanager-webhook.json"), ALERTS)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "firewatch demo: checkout slowed down in us-east-1 on 2026-11-20 around 15:00 UTC\n")?;
+    let summary = ingest::ingest_paths(&ctx, &[input], None)?;
+    ingest::print_summary(&mut out, &summary)?;
+
+    let state = StateDb::open(&ctx.data_dir)?;
+    writeln!(out, "\nalerts:")?;
+    for a in state.alerts()? {
+        let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
+        writeln!(
+            out,
+            "  {} {} {} [{}] {summary}",
+            a.starts_at.format("%H:%M:%SZ"),
+            a.status.as_str(),
+            a.alertname,
+            a.service.as_deref().unwrap_or("-")
+        )?;
+    }
+    let store = Store::open(&ctx.data_dir)?;
+    let reader = store.reader()?;
+    let searcher = reader.searcher();
+    for (why, q) in QUERIES {
+        let req = SearchRequest { query: q.to_string(), since: None, until: None, limit: 5 };
+        let total = search::count(&store.fields, &searcher, &req)?;
+        let result = search::search(&store.fields, &searcher, &req)?;
+        writeln!(out, "\n$ firewatch search '{q}'   # {why}: {total} matches, newest 5")?;
+        for h in &result.hits {
+            writeln!(out, "  {}", super::search::format_hit(h, &result.highlights, false))?;
+        }
+    }
+    writeln!(out, "\ndata dir: {}", dir.display())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let base = std::env::temp_dir().join(format!("firewatch-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&base)?;
+    Ok(base)
+}

@@ -1,0 +1,15 @@
+//! firewatch: a terminal incident copilot.
+//!
+//! Data flows left to right: `sources` (formats and protocols) -> `model` (normalized
+//! signals) -> `store` (Tantivy for logs and spans, SQLite for metrics and alerts) ->
+//! the commands in `cmd`.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod ingest;
+pub mod model;
+pub mod sanitize;
+pub mod sources;
+pub mod store;
+pub mod timearg;

@@ -1,0 +1,328 @@
+//! OTLP/JSON, as the OpenTelemetry Collector's file exporter and the SDKs' JSON
+//! exporters write it: one `ExportLogsServiceRequest`, `ExportTraceServiceRequest` or
+//! `ExportMetricsServiceRequest` per line, hex ids, 64-bit integers as strings.
+//!
+//! Decoding uses `opentelemetry-proto`'s serde types. A line that does not decode as a
+//! whole is decoded record by record, so one bad record costs only itself.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::logs::v1 as plogs;
+use opentelemetry_proto::tonic::metrics::v1 as pmetrics;
+use opentelemetry_proto::tonic::resource::v1::Resource as PResource;
+use opentelemetry_proto::tonic::trace::v1 as ptrace;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Number, Value};
+
+use crate::model::{
+    value_as_string, LogRecord, MetricKind, MetricPoint, RecordId, Resource, Severity, Signal, Span, SpanKind,
+};
+
+/// Is this JSON object an OTLP export request?
+pub fn is_otlp(obj: &Map<String, Value>) -> bool {
+    obj.contains_key("resourceLogs") || obj.contains_key("resourceSpans") || obj.contains_key("resourceMetrics")
+}
+
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub signals: Vec<Signal>,
+    /// One message per record that could not be decoded, with its JSON path.
+    pub errors: Vec<String>,
+}
+
+pub fn any_value_to_json(v: &AnyValue) -> Value {
+    match &v.value {
+        None => Value::Null,
+        Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
+        Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
+        Some(any_value::Value::IntValue(i)) => Value::Number((*i).into()),
+        Some(any_value::Value::DoubleValue(d)) => {
+            Number::from_f64(*d).map_or_else(|| Value::String(d.to_string()), Value::Number)
+        }
+        Some(any_value::Value::ArrayValue(a)) => Value::Array(a.values.iter().map(any_value_to_json).collect()),
+        Some(any_value::Value::KvlistValue(kv)) => Value::Object(attributes(&kv.values)),
+        Some(any_value::Value::BytesValue(b)) => Value::String(hex(b)),
+        Some(any_value::Value::StringValueStrindex(i)) => Value::Number((*i).into()),
+    }
+}
+
+pub fn attributes(kvs: &[KeyValue]) -> Map<String, Value> {
+    kvs.iter().map(|kv| (kv.key.clone(), kv.value.as_ref().map_or(Value::Null, any_value_to_json))).collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn id_hex(bytes: &[u8]) -> Option<String> {
+    (!bytes.is_empty() && bytes.iter().any(|b| *b != 0)).then(|| hex(bytes))
+}
+
+fn time(nanos: u64) -> Option<DateTime<Utc>> {
+    (nanos > 0 && nanos <= i64::MAX as u64).then(|| DateTime::<Utc>::from_timestamp_nanos(nanos as i64))
+}
+
+fn resource(r: Option<&PResource>) -> Arc<Resource> {
+    Arc::new(Resource::from_attributes(r.map(|r| attributes(&r.attributes)).unwrap_or_default()))
+}
+
+/// Converts decoded OTLP into signals; `next_id` gives each record its stable id.
+pub struct Converter<'a> {
+    pub now: DateTime<Utc>,
+    pub next_id: &'a mut dyn FnMut() -> RecordId,
+}
+
+impl Converter<'_> {
+    fn log(&mut self, res: &Arc<Resource>, scope: Option<&str>, r: &plogs::LogRecord) -> LogRecord {
+        let severity = match Severity::from_number(i64::from(r.severity_number)) {
+            Severity::Unspecified => Severity::parse(&r.severity_text).unwrap_or(Severity::Unspecified),
+            s => s,
+        };
+        let body = match r.body.as_ref().map(any_value_to_json) {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let mut attrs = attributes(&r.attributes);
+        if let Some(s) = scope.filter(|s| !s.is_empty()) {
+            attrs.entry("otel.scope.name").or_insert_with(|| Value::String(s.to_string()));
+        }
+        if !r.event_name.is_empty() {
+            attrs.insert("event.name".into(), Value::String(r.event_name.clone()));
+        }
+        LogRecord {
+            id: (self.next_id)(),
+            timestamp: time(r.time_unix_nano).or_else(|| time(r.observed_time_unix_nano)).unwrap_or(self.now),
+            severity,
+            body,
+            resource: res.clone(),
+            trace_id: id_hex(&r.trace_id),
+            span_id: id_hex(&r.span_id),
+            attributes: attrs,
+        }
+    }
+
+    fn span(&mut self, res: &Arc<Resource>, s: &ptrace::Span) -> Option<Span> {
+        let start = time(s.start_time_unix_nano)?;
+        let end = time(s.end_time_unix_nano).unwrap_or(start);
+        let mut attrs = attributes(&s.attributes);
+        if !s.events.is_empty() {
+            let events = s
+                .events
+                .iter()
+                .map(|e| {
+                    let mut m = attributes(&e.attributes);
+                    m.insert("name".into(), Value::String(e.name.clone()));
+                    if let Some(t) = time(e.time_unix_nano) {
+                        m.insert("time".into(), Value::String(t.to_rfc3339()));
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            attrs.insert("span.events".into(), Value::Array(events));
+        }
+        let status = s.status.as_ref();
+        Some(Span {
+            id: (self.next_id)(),
+            trace_id: id_hex(&s.trace_id)?,
+            span_id: id_hex(&s.span_id)?,
+            parent_span_id: id_hex(&s.parent_span_id),
+            name: s.name.clone(),
+            kind: SpanKind::from_otlp(s.kind),
+            start,
+            end,
+            error: status.is_some_and(|st| st.code == ptrace::status::StatusCode::Error as i32),
+            status_message: status.map(|st| st.message.clone()).filter(|m| !m.is_empty()),
+            resource: res.clone(),
+            attributes: attrs,
+        })
+    }
+
+    fn metric(&self, res: &Resource, m: &pmetrics::Metric, out: &mut Vec<Signal>) {
+        let base = |attrs: &[KeyValue]| {
+            let mut labels: BTreeMap<String, String> = attributes(attrs)
+                .into_iter()
+                .map(|(k, v)| {
+                    let s = value_as_string(&v).unwrap_or_else(|| v.to_string());
+                    (k, s)
+                })
+                .collect();
+            for (k, v) in [("service", &res.service), ("region", &res.region), ("host", &res.host)] {
+                if let Some(v) = v {
+                    labels.entry(k.to_string()).or_insert_with(|| v.clone());
+                }
+            }
+            labels
+        };
+        let point = |kind, attrs: &[KeyValue], t: u64, value: f64, count: Option<u64>, sum: Option<f64>| {
+            Signal::Metric(MetricPoint {
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                kind,
+                timestamp: time(t).unwrap_or(self.now),
+                value,
+                count,
+                sum,
+                labels: base(attrs),
+            })
+        };
+        let number = |p: &pmetrics::NumberDataPoint| match p.value {
+            Some(pmetrics::number_data_point::Value::AsDouble(d)) => d,
+            Some(pmetrics::number_data_point::Value::AsInt(i)) => i as f64,
+            None => f64::NAN,
+        };
+        let mean = |count: u64, sum: Option<f64>| {
+            if count > 0 {
+                sum.unwrap_or(0.0) / count as f64
+            } else {
+                0.0
+            }
+        };
+        match &m.data {
+            Some(pmetrics::metric::Data::Gauge(g)) => {
+                for p in &g.data_points {
+                    out.push(point(MetricKind::Gauge, &p.attributes, p.time_unix_nano, number(p), None, None));
+                }
+            }
+            Some(pmetrics::metric::Data::Sum(s)) => {
+                for p in &s.data_points {
+                    out.push(point(MetricKind::Sum, &p.attributes, p.time_unix_nano, number(p), None, None));
+                }
+            }
+            Some(pmetrics::metric::Data::Histogram(h)) => {
+                for p in &h.data_points {
+                    let v = mean(p.count, p.sum);
+                    out.push(point(MetricKind::Histogram, &p.attributes, p.time_unix_nano, v, Some(p.count), p.sum));
+                }
+            }
+            Some(pmetrics::metric::Data::ExponentialHistogram(h)) => {
+                for p in &h.data_points {
+                    let v = mean(p.count, p.sum);
+                    out.push(point(MetricKind::Histogram, &p.attributes, p.time_unix_nano, v, Some(p.count), p.sum));
+                }
+            }
+            Some(pmetrics::metric::Data::Summary(s)) => {
+                for p in &s.data_points {
+                    let v = mean(p.count, Some(p.sum));
+                    out.push(point(
+                        MetricKind::Summary,
+                        &p.attributes,
+                        p.time_unix_nano,
+                        v,
+                        Some(p.count),
+                        Some(p.sum),
+                    ));
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    T::deserialize(v).map_err(|e| e.to_string())
+}
+
+fn array<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+    v.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// Decodes one OTLP/JSON export request, record by record.
+pub fn decode_request(obj: &Value, conv: &mut Converter<'_>) -> Decoded {
+    let mut out = Decoded::default();
+    let res_of = |rv: &Value, path: &str, errors: &mut Vec<String>| match rv.get("resource") {
+        None | Some(Value::Null) => resource(None),
+        Some(r) => match decode::<PResource>(r) {
+            Ok(r) => resource(Some(&r)),
+            Err(e) => {
+                errors.push(format!("{path}.resource: {e}"));
+                resource(None)
+            }
+        },
+    };
+    for (i, rl) in array(obj, "resourceLogs").iter().enumerate() {
+        let res = res_of(rl, &format!("resourceLogs[{i}]"), &mut out.errors);
+        for (j, sl) in array(rl, "scopeLogs").iter().enumerate() {
+            let scope = sl.get("scope").and_then(|s| s.get("name")).and_then(Value::as_str);
+            for (k, lr) in array(sl, "logRecords").iter().enumerate() {
+                match decode::<plogs::LogRecord>(lr) {
+                    Ok(r) => {
+                        let rec = conv.log(&res, scope, &r);
+                        out.signals.push(Signal::Log(rec));
+                    }
+                    Err(e) => out.errors.push(format!("resourceLogs[{i}].scopeLogs[{j}].logRecords[{k}]: {e}")),
+                }
+            }
+        }
+    }
+    for (i, rs) in array(obj, "resourceSpans").iter().enumerate() {
+        let res = res_of(rs, &format!("resourceSpans[{i}]"), &mut out.errors);
+        for (j, ss) in array(rs, "scopeSpans").iter().enumerate() {
+            for (k, sv) in array(ss, "spans").iter().enumerate() {
+                let path = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
+                match decode::<ptrace::Span>(sv) {
+                    Ok(s) => match conv.span(&res, &s) {
+                        Some(span) => out.signals.push(Signal::Span(span)),
+                        None => out.errors.push(format!("{path}: missing traceId, spanId or startTimeUnixNano")),
+                    },
+                    Err(e) => out.errors.push(format!("{path}: {e}")),
+                }
+            }
+        }
+    }
+    for (i, rm) in array(obj, "resourceMetrics").iter().enumerate() {
+        let res = res_of(rm, &format!("resourceMetrics[{i}]"), &mut out.errors);
+        for (j, sm) in array(rm, "scopeMetrics").iter().enumerate() {
+            for (k, mv) in array(sm, "metrics").iter().enumerate() {
+                match decode::<pmetrics::Metric>(mv) {
+                    Ok(m) => conv.metric(&res, &m, &mut out.signals),
+                    Err(e) => out.errors.push(format!("resourceMetrics[{i}].scopeMetrics[{j}].metrics[{k}]: {e}")),
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(line: &str) -> Decoded {
+        let mut n = 0u128;
+        let mut next = || {
+            n += 1;
+            RecordId(n)
+        };
+        let mut conv = Converter { now: Utc::now(), next_id: &mut next };
+        decode_request(&serde_json::from_str(line).unwrap(), &mut conv)
+    }
+
+    #[test]
+    fn one_bad_record_costs_only_itself() {
+        let line = r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"Cart"}}]},
+          "scopeLogs":[{"logRecords":[
+            {"timeUnixNano":"1763650992000000000","severityNumber":17,"body":{"stringValue":"boom"},"traceId":"0af7651916cd43dd8448eb211c80319c"},
+            {"timeUnixNano":true,"body":{"stringValue":"bad"}},
+            {"timeUnixNano":"1763650993000000000","severityText":"WARN","body":{"kvlistValue":{"values":[{"key":"a","value":{"intValue":"5"}}]}}}
+          ]}]}]}"#;
+        let d = run(line);
+        assert_eq!(d.signals.len(), 2);
+        assert_eq!(d.errors.len(), 1);
+        assert!(d.errors[0].starts_with("resourceLogs[0].scopeLogs[0].logRecords[1]"), "{}", d.errors[0]);
+        let Signal::Log(first) = &d.signals[0] else { panic!("not a log") };
+        assert_eq!(first.severity, Severity::Error);
+        assert_eq!(first.resource.service.as_deref(), Some("cart"));
+        assert_eq!(first.trace_id.as_deref(), Some("0af7651916cd43dd8448eb211c80319c"));
+        let Signal::Log(third) = &d.signals[1] else { panic!("not a log") };
+        assert_eq!(third.severity, Severity::Warn);
+        assert_eq!(third.body, r#"{"a":5}"#);
+    }
+}

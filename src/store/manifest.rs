@@ -1,0 +1,81 @@
+//! Which bytes of which file are already in the index.
+//!
+//! A file is known by the hash of its first line; an entry says that its first
+//! `offset` bytes, whose hash is `prefix_hash`, are ingested. The manifest travels as
+//! the payload of each Tantivy commit, so it can never disagree with the documents.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// At most this many distinct files may share one first line before the oldest entry
+/// is forgotten (forgetting only costs a re-ingest of that file).
+const MAX_ENTRIES_PER_KEY: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub offset: u64,
+    pub prefix_hash: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    /// First-line hash (hex) to the ingested prefixes of files that start with it.
+    pub files: BTreeMap<String, Vec<Entry>>,
+}
+
+/// Progress of one file, sent to the writer with the documents it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub key: String,
+    pub replaces: Option<Entry>,
+    pub entry: Entry,
+}
+
+impl Manifest {
+    pub fn from_payload(payload: &str) -> Self {
+        // A payload we cannot read only means files are ingested again with new ids.
+        serde_json::from_str(payload).unwrap_or_default()
+    }
+
+    pub fn to_payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn entries(&self, key: &str) -> &[Entry] {
+        self.files.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn apply(&mut self, p: &Progress) {
+        self.version = 1;
+        let list = self.files.entry(p.key.clone()).or_default();
+        if let Some(old) = p.replaces {
+            list.retain(|e| *e != old);
+        }
+        if !list.contains(&p.entry) {
+            list.push(p.entry);
+        }
+        if list.len() > MAX_ENTRIES_PER_KEY {
+            list.remove(0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_replaces_its_previous_entry() {
+        let mut m = Manifest::default();
+        let a = Entry { offset: 10, prefix_hash: 1 };
+        let b = Entry { offset: 20, prefix_hash: 2 };
+        m.apply(&Progress { key: "k".into(), replaces: None, entry: a });
+        m.apply(&Progress { key: "k".into(), replaces: Some(a), entry: b });
+        assert_eq!(m.entries("k"), &[b]);
+        let back = Manifest::from_payload(&m.to_payload());
+        assert_eq!(back, m);
+        assert_eq!(Manifest::from_payload("garbage"), Manifest::default());
+    }
+}

@@ -1,0 +1,115 @@
+//! The store stage: Tantivy owns logs and spans; SQLite (WAL) owns metrics, alerts
+//! and small state, because a collector writes it while TUIs and `ask` read it from
+//! other processes.
+
+pub mod docs;
+pub mod manifest;
+pub mod query;
+pub mod retention;
+pub mod schema;
+pub mod search;
+pub mod state;
+pub mod tokenizer;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
+
+pub use schema::Fields;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "data dir {dir} is being written by another firewatch process (ingest or collect); \
+         wait for it to finish or pass another --data-dir"
+    )]
+    Locked { dir: PathBuf },
+    #[error(
+        "the index in {dir} cannot be read ({reason}); it may be corrupt: move the directory aside \
+         and ingest again, or pass another --data-dir"
+    )]
+    Corrupt { dir: PathBuf, reason: String },
+    #[error(
+        "the index in {dir} was written by another version of firewatch; move it aside and ingest \
+         again, or pass another --data-dir"
+    )]
+    Incompatible { dir: PathBuf },
+    #[error("cannot create data dir {dir}: {source}")]
+    Create { dir: PathBuf, source: std::io::Error },
+    #[error("state db {path}: {source}")]
+    State { path: PathBuf, source: rusqlite::Error },
+    #[error("index: {0}")]
+    Index(#[from] TantivyError),
+    #[error("{0}")]
+    Query(#[from] query::QueryError),
+    #[error("the index writer stopped: {0}")]
+    WriterGone(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The data dir: `index/` (Tantivy) and `state.db` (SQLite).
+pub struct Store {
+    pub dir: PathBuf,
+    pub index: Index,
+    pub fields: Fields,
+}
+
+impl Store {
+    /// Opens the index under `data_dir`, creating it when missing.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let dir = data_dir.join("index");
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Create { dir: dir.clone(), source })?;
+        let (schema, fields) = schema::build();
+        let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt { dir: dir.clone(), reason: e.to_string() };
+        let mmap = MmapDirectory::open(&dir).map_err(|e| corrupt(&e))?;
+        let index = if dir.join("meta.json").exists() {
+            let index = Index::open(mmap).map_err(|e| corrupt(&e))?;
+            if index.schema() != schema {
+                return Err(StoreError::Incompatible { dir });
+            }
+            index
+        } else {
+            Index::create(mmap, schema, tantivy::IndexSettings::default()).map_err(|e| corrupt(&e))?
+        };
+        index.tokenizers().register(tokenizer::NAME, tokenizer::FwTokenizer::default());
+        Ok(Store { dir: data_dir.to_path_buf(), index, fields })
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.dir.join("index")
+    }
+
+    /// A reader that sees new commits (from this process or another) shortly after they land.
+    pub fn reader(&self) -> Result<IndexReader> {
+        self.index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(|e: TantivyError| StoreError::Corrupt { dir: self.index_dir(), reason: e.to_string() })
+    }
+
+    /// What has been ingested from which file, as of the last commit.
+    pub fn manifest(&self) -> Result<manifest::Manifest> {
+        let metas = self
+            .index
+            .load_metas()
+            .map_err(|e| StoreError::Corrupt { dir: self.index_dir(), reason: e.to_string() })?;
+        Ok(metas.payload.as_deref().map(manifest::Manifest::from_payload).unwrap_or_default())
+    }
+
+    /// Bytes the index occupies on disk.
+    pub fn index_size(&self) -> u64 {
+        dir_size(&self.index_dir())
+    }
+}
+
+pub fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,489 @@
+//! The search language: words, "phrases", AND / OR / NOT (and `-word`), parentheses,
+//! `field:value` for service, severity (or level), region, host, trace_id, span_id,
+//! kind and id, `level:>=warn`, `word*` prefixes, and `dotted.attribute:value` for any
+//! record or resource attribute. Words next to each other must all match.
+
+use std::ops::Bound;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use super::schema::Fields;
+use super::tokenizer::{self, chunks, compound_text, words};
+use crate::model::Severity;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum QueryError {
+    #[error("query: unbalanced parenthesis")]
+    Parens,
+    #[error("query: unterminated quote")]
+    Quote,
+    #[error("query: {0} needs something after it")]
+    Dangling(String),
+    #[error("query: unknown severity '{0}' (use trace, debug, info, warn, error or fatal)")]
+    Severity(String),
+    #[error("query: bad pattern '{0}'")]
+    Pattern(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Term { field: Option<String>, text: String, phrase: bool },
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Open,
+    Close,
+    And,
+    Or,
+    Not,
+    Word { field: Option<String>, text: String, phrase: bool },
+}
+
+const KNOWN_FIELDS: &[&str] =
+    &["service", "severity", "level", "region", "host", "trace_id", "trace", "span_id", "kind", "id", "body"];
+
+fn field_prefix(word: &str) -> Option<(String, &str)> {
+    let (name, rest) = word.split_once(':')?;
+    let lname = name.to_ascii_lowercase();
+    let is_ident = !name.is_empty()
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if is_ident && (KNOWN_FIELDS.contains(&lname.as_str()) || name.contains('.')) {
+        Some((lname, rest))
+    } else {
+        None
+    }
+}
+
+fn lex(input: &str) -> Result<Vec<Tok>, QueryError> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    let read_quoted = |i: &mut usize| -> Result<String, QueryError> {
+        let mut s = String::new();
+        *i += 1;
+        while *i < chars.len() {
+            match chars[*i] {
+                '\\' if *i + 1 < chars.len() => {
+                    s.push(chars[*i + 1]);
+                    *i += 2;
+                }
+                '"' => {
+                    *i += 1;
+                    return Ok(s);
+                }
+                c => {
+                    s.push(c);
+                    *i += 1;
+                }
+            }
+        }
+        Err(QueryError::Quote)
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' {
+            out.push(Tok::Open);
+            i += 1;
+        } else if c == ')' {
+            out.push(Tok::Close);
+            i += 1;
+        } else if c == '"' {
+            let text = read_quoted(&mut i)?;
+            out.push(Tok::Word { field: None, text, phrase: true });
+        } else if (c == '-' || c == '!') && i + 1 < chars.len() && !chars[i + 1].is_whitespace() {
+            out.push(Tok::Not);
+            i += 1;
+        } else if c == '+' && i + 1 < chars.len() && !chars[i + 1].is_whitespace() {
+            i += 1;
+        } else {
+            let start = i;
+            while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '(' && chars[i] != ')' {
+                if chars[i] == ':' && i + 1 < chars.len() && chars[i + 1] == '"' {
+                    break;
+                }
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if i < chars.len() && chars[i] == ':' {
+                // field:"quoted value"
+                i += 1;
+                let name = word.to_ascii_lowercase();
+                let text = read_quoted(&mut i)?;
+                out.push(Tok::Word { field: Some(name), text, phrase: true });
+                continue;
+            }
+            match word.as_str() {
+                "AND" | "&&" => out.push(Tok::And),
+                "OR" | "||" => out.push(Tok::Or),
+                "NOT" => out.push(Tok::Not),
+                _ => match field_prefix(&word) {
+                    Some((field, rest)) if !rest.is_empty() => {
+                        out.push(Tok::Word { field: Some(field), text: rest.to_string(), phrase: false })
+                    }
+                    _ => out.push(Tok::Word { field: None, text: word, phrase: false }),
+                },
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos)
+    }
+
+    fn or(&mut self) -> Result<Node, QueryError> {
+        let mut alts = vec![self.and()?];
+        while self.peek() == Some(&Tok::Or) {
+            self.pos += 1;
+            if self.peek().is_none() {
+                return Err(QueryError::Dangling("OR".into()));
+            }
+            alts.push(self.and()?);
+        }
+        Ok(if alts.len() == 1 { alts.remove(0) } else { Node::Or(alts) })
+    }
+
+    fn and(&mut self) -> Result<Node, QueryError> {
+        let mut parts = Vec::new();
+        loop {
+            match self.peek() {
+                None | Some(Tok::Close) | Some(Tok::Or) => break,
+                Some(Tok::And) => {
+                    self.pos += 1;
+                    if matches!(self.peek(), None | Some(Tok::Close) | Some(Tok::Or)) {
+                        return Err(QueryError::Dangling("AND".into()));
+                    }
+                }
+                _ => parts.push(self.unary()?),
+            }
+        }
+        Ok(match parts.len() {
+            0 => Node::All,
+            1 => parts.remove(0),
+            _ => Node::And(parts),
+        })
+    }
+
+    fn unary(&mut self) -> Result<Node, QueryError> {
+        match self.peek().cloned() {
+            Some(Tok::Not) => {
+                self.pos += 1;
+                if matches!(self.peek(), None | Some(Tok::Close) | Some(Tok::Or) | Some(Tok::And)) {
+                    return Err(QueryError::Dangling("NOT".into()));
+                }
+                Ok(Node::Not(Box::new(self.unary()?)))
+            }
+            Some(Tok::Open) => {
+                self.pos += 1;
+                let inner = self.or()?;
+                if self.peek() != Some(&Tok::Close) {
+                    return Err(QueryError::Parens);
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some(Tok::Word { field, text, phrase }) => {
+                self.pos += 1;
+                Ok(Node::Term { field, text, phrase })
+            }
+            Some(Tok::Close) => Err(QueryError::Parens),
+            Some(Tok::And) | Some(Tok::Or) | None => Ok(Node::All),
+        }
+    }
+}
+
+pub fn parse(input: &str) -> Result<Node, QueryError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() || trimmed == "*" {
+        return Ok(Node::All);
+    }
+    let mut p = Parser { toks: lex(trimmed)?, pos: 0 };
+    let node = p.or()?;
+    if p.pos != p.toks.len() {
+        return Err(QueryError::Parens);
+    }
+    Ok(node)
+}
+
+/// Body words and phrases the query looks for, lowercased, for highlighting.
+pub fn highlight_terms(node: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(n: &Node, out: &mut Vec<String>) {
+        match n {
+            Node::Term { field, text, .. } if field.as_deref().is_none_or(|f| f == "body") => {
+                let t = text.trim_end_matches('*').to_lowercase();
+                if !t.is_empty() {
+                    out.push(t);
+                }
+            }
+            Node::And(v) | Node::Or(v) => v.iter().for_each(|c| walk(c, out)),
+            _ => {}
+        }
+    }
+    walk(node, &mut out);
+    out
+}
+
+/// Turns the tree into a Tantivy query. The searcher is consulted to pick, for ids and
+/// addresses, the single whole-identifier term when the index has it.
+pub fn build(node: &Node, f: &Fields, searcher: &Searcher) -> Result<Box<dyn Query>, QueryError> {
+    Ok(match node {
+        Node::All => Box::new(AllQuery),
+        Node::Term { field, text, phrase } => term_query(field.as_deref(), text, *phrase, f, searcher)?,
+        Node::And(parts) => {
+            let mut clauses = Vec::new();
+            let mut positive = false;
+            for p in parts {
+                match p {
+                    Node::Not(inner) => clauses.push((Occur::MustNot, build(inner, f, searcher)?)),
+                    other => {
+                        positive = true;
+                        clauses.push((Occur::Must, build(other, f, searcher)?))
+                    }
+                }
+            }
+            if !positive {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        }
+        Node::Or(alts) => {
+            let clauses = alts.iter().map(|a| Ok((Occur::Should, build(a, f, searcher)?))).collect::<Result<_, _>>()?;
+            Box::new(BooleanQuery::new(clauses))
+        }
+        Node::Not(inner) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery)),
+            (Occur::MustNot, build(inner, f, searcher)?),
+        ])),
+    })
+}
+
+fn raw_term(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+}
+
+fn prefix_query(field: Field, prefix: &str) -> Result<Box<dyn Query>, QueryError> {
+    let pattern = format!("{}.*", regex_escape(prefix));
+    RegexQuery::from_pattern(&pattern, field)
+        .map(|q| Box::new(q) as Box<dyn Query>)
+        .map_err(|_| QueryError::Pattern(prefix.into()))
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn term_query(
+    field: Option<&str>,
+    text: &str,
+    phrase: bool,
+    f: &Fields,
+    searcher: &Searcher,
+) -> Result<Box<dyn Query>, QueryError> {
+    let lower = text.to_lowercase();
+    let raw = |fld: Field| -> Result<Box<dyn Query>, QueryError> {
+        match lower.strip_suffix('*') {
+            Some(p) if !phrase => prefix_query(fld, p),
+            _ => Ok(raw_term(fld, &lower)),
+        }
+    };
+    match field {
+        // A bare word is looked for in the body and in the record's attribute values and ids.
+        None => Ok(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, text_query(f.body, None, text, phrase, searcher)?),
+            (Occur::Should, text_query(f.context, None, text, phrase, searcher)?),
+        ]))),
+        Some("body") => text_query(f.body, None, text, phrase, searcher),
+        Some("service") => raw(f.service),
+        Some("region") => raw(f.region),
+        Some("host") => raw(f.host),
+        Some("kind") => raw(f.kind),
+        Some("id") => raw(f.id),
+        Some("trace_id") | Some("trace") => raw(f.trace_id),
+        Some("span_id") => raw(f.span_id),
+        Some("severity") | Some("level") => severity_query(f, &lower),
+        Some(attr) => {
+            // Record attributes and resource attributes share one JSON field.
+            text_query(f.attributes, Some(attr), text, phrase, searcher)
+        }
+    }
+}
+
+fn severity_query(f: &Fields, value: &str) -> Result<Box<dyn Query>, QueryError> {
+    let (op, word) = if let Some(w) = value.strip_prefix(">=") {
+        (">=", w)
+    } else if let Some(w) = value.strip_suffix('+') {
+        (">=", w)
+    } else if let Some(w) = value.strip_prefix('>') {
+        (">", w)
+    } else {
+        ("=", value)
+    };
+    let sev = Severity::parse(word).ok_or_else(|| QueryError::Severity(word.to_string()))?;
+    Ok(match op {
+        "=" => raw_term(f.severity, sev.as_str()),
+        ">=" => Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_u64(f.severity_number, sev.number())),
+            Bound::Unbounded,
+        )),
+        _ => Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_u64(f.severity_number, sev.number() + 4)),
+            Bound::Unbounded,
+        )),
+    })
+}
+
+fn mk_term(field: Field, path: Option<&str>, token: &str) -> Term {
+    match path {
+        None => Term::from_field_text(field, token),
+        Some(p) => {
+            let mut t = Term::from_field_json_path(field, p, true);
+            t.append_type_and_str(token);
+            t
+        }
+    }
+}
+
+fn exists(searcher: &Searcher, term: &Term) -> bool {
+    searcher.doc_freq(term).map(|n| n > 0).unwrap_or(true)
+}
+
+/// A word, identifier or phrase against the body (or an attribute path).
+fn text_query(
+    field: Field,
+    path: Option<&str>,
+    text: &str,
+    phrase: bool,
+    searcher: &Searcher,
+) -> Result<Box<dyn Query>, QueryError> {
+    // Prefix search on a single word.
+    if !phrase {
+        if let Some(p) = text.strip_suffix('*') {
+            if p.chars().all(char::is_alphanumeric) && !p.is_empty() {
+                let p = p.to_lowercase();
+                return match path {
+                    None => prefix_query(field, &p),
+                    // JSON terms carry the path; a regex over them is not worth it here.
+                    Some(_) => Ok(Box::new(TermQuery::new(mk_term(field, path, &p), IndexRecordOption::Basic))),
+                };
+            }
+        }
+    }
+    // `exact`: every word at its position, which finds what a word-bounded grep finds.
+    // `fast`: the same with each multi-word chunk replaced by its whole-identifier token
+    // when the index has it; one short posting list instead of a phrase over common
+    // digits. The two are OR-ed: the fast one for speed, the exact one so that an id
+    // glued to more text (`[/10.0.0.1:3888:Listener]`) is still found.
+    let mut exact: Vec<(usize, Term)> = Vec::new();
+    let mut fast: Vec<(usize, Term)> = Vec::new();
+    let mut substituted = false;
+    let mut position = 0usize;
+    for chunk in chunks(text) {
+        let ws: Vec<(usize, usize)> = words(text, chunk).collect();
+        if ws.is_empty() {
+            continue;
+        }
+        let mut chunk_words = Vec::new();
+        for (i, (a, b)) in ws.iter().enumerate() {
+            if b - a <= tokenizer::MAX_WORD {
+                chunk_words.push((position + i, mk_term(field, path, &compound_text(&text[*a..*b]))));
+            }
+        }
+        let compound = compound_text(&text[chunk.from..chunk.to]);
+        let whole = (ws.len() > 1 && compound.len() <= tokenizer::MAX_COMPOUND)
+            .then(|| mk_term(field, path, &compound))
+            .filter(|t| exists(searcher, t));
+        match whole {
+            Some(t) => {
+                fast.push((position, t));
+                substituted = true;
+            }
+            None => fast.extend(chunk_words.iter().cloned()),
+        }
+        exact.extend(chunk_words);
+        position += ws.len();
+    }
+    let to_query = |mut terms: Vec<(usize, Term)>| -> Box<dyn Query> {
+        match terms.len() {
+            0 => Box::new(EmptyQuery),
+            1 => Box::new(TermQuery::new(terms.remove(0).1, IndexRecordOption::Basic)),
+            _ => Box::new(PhraseQuery::new_with_offset(terms)),
+        }
+    };
+    Ok(if substituted {
+        Box::new(BooleanQuery::new(vec![(Occur::Should, to_query(fast)), (Occur::Should, to_query(exact))]))
+    } else {
+        to_query(exact)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(field: Option<&str>, text: &str, phrase: bool) -> Node {
+        Node::Term { field: field.map(str::to_string), text: text.into(), phrase }
+    }
+
+    #[test]
+    fn parses_operators_fields_and_phrases() {
+        assert_eq!(parse("").unwrap(), Node::All);
+        assert_eq!(
+            parse("error service:checkout").unwrap(),
+            Node::And(vec![t(None, "error", false), t(Some("service"), "checkout", false)])
+        );
+        assert_eq!(
+            parse("timeout OR refused").unwrap(),
+            Node::Or(vec![t(None, "timeout", false), t(None, "refused", false)])
+        );
+        assert_eq!(
+            parse("\"connection refused\" -level:debug").unwrap(),
+            Node::And(vec![t(None, "connection refused", true), Node::Not(Box::new(t(Some("level"), "debug", false)))])
+        );
+        assert_eq!(
+            parse("(a OR b) AND NOT c").unwrap(),
+            Node::And(vec![
+                Node::Or(vec![t(None, "a", false), t(None, "b", false)]),
+                Node::Not(Box::new(t(None, "c", false)))
+            ])
+        );
+        assert_eq!(parse("http.route:\"/api/v1\"").unwrap(), t(Some("http.route"), "/api/v1", true));
+        // An address with a port or a URL is a word, not a field.
+        assert_eq!(parse("10.0.0.1:8080").unwrap(), t(None, "10.0.0.1:8080", false));
+        assert_eq!(parse("https://x.io/a").unwrap(), t(None, "https://x.io/a", false));
+    }
+
+    #[test]
+    fn reports_bad_queries() {
+        assert_eq!(parse("(a OR b"), Err(QueryError::Parens));
+        assert_eq!(parse("a)"), Err(QueryError::Parens));
+        assert_eq!(parse("\"open"), Err(QueryError::Quote));
+        assert_eq!(parse("a OR"), Err(QueryError::Dangling("OR".into())));
+    }
+}

@@ -1,0 +1,77 @@
+//! The OpenTelemetry-shaped schema of the log and span index.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+};
+
+use super::tokenizer;
+
+/// Bumped when the schema changes incompatibly; stored in the index directory.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub kind: Field,
+    pub timestamp: Field,
+    pub severity: Field,
+    pub severity_number: Field,
+    pub service: Field,
+    pub region: Field,
+    pub host: Field,
+    pub body: Field,
+    pub trace_id: Field,
+    pub span_id: Field,
+    pub parent_span_id: Field,
+    pub duration_us: Field,
+    /// Record and resource attributes, indexed for `key:value` queries.
+    pub attributes: Field,
+    /// The same attributes as exact JSON text, for display and export.
+    pub attributes_json: Field,
+    /// Attribute values and ids as text, so a bare word finds an order id or a trace id
+    /// wherever the record carries it.
+    pub context: Field,
+}
+
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let raw_fast = STRING | STORED | FAST;
+    let text = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let context = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let json = JsonObjectOptions::default().set_expand_dots_enabled().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let date =
+        DateOptions::default().set_indexed().set_fast().set_stored().set_precision(DateTimePrecision::Nanoseconds);
+    let num = NumericOptions::default().set_indexed().set_fast().set_stored();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", raw_fast.clone()),
+        timestamp: b.add_date_field("timestamp", date),
+        severity: b.add_text_field("severity", raw_fast.clone()),
+        severity_number: b.add_u64_field("severity_number", num.clone()),
+        service: b.add_text_field("service", raw_fast.clone()),
+        region: b.add_text_field("region", raw_fast.clone()),
+        host: b.add_text_field("host", raw_fast),
+        body: b.add_text_field("body", text),
+        trace_id: b.add_text_field("trace_id", STRING | STORED),
+        span_id: b.add_text_field("span_id", STRING | STORED),
+        parent_span_id: b.add_text_field("parent_span_id", STRING | STORED),
+        duration_us: b.add_u64_field("duration_us", num),
+        attributes: b.add_json_field("attributes", json),
+        attributes_json: b.add_text_field("attributes_json", STORED),
+        context: b.add_text_field("context", context),
+    };
+    (b.build(), fields)
+}

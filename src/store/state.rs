@@ -1,0 +1,225 @@
+//! Metrics, alerts and small state in SQLite (WAL): idempotent by primary key, and
+//! readable from other processes while a collector writes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+
+use super::{Result, StoreError};
+use crate::model::{Alert, AlertStatus, MetricPoint};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    service TEXT,
+    region TEXT,
+    host TEXT
+);
+CREATE INDEX IF NOT EXISTS series_by_name ON series(name, service);
+CREATE TABLE IF NOT EXISTS points (
+    series INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    value REAL NOT NULL,
+    count INTEGER,
+    sum REAL,
+    PRIMARY KEY (series, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    fingerprint TEXT NOT NULL,
+    starts_at INTEGER NOT NULL,
+    alertname TEXT NOT NULL,
+    status TEXT NOT NULL,
+    ends_at INTEGER,
+    updated_at INTEGER,
+    service TEXT,
+    region TEXT,
+    instance TEXT,
+    alert TEXT NOT NULL,
+    PRIMARY KEY (fingerprint, starts_at)
+);
+CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(starts_at);
+";
+
+/// A series' labels (JSON) and its points, oldest first.
+pub type Series = (String, Vec<(DateTime<Utc>, f64)>);
+
+pub struct StateDb {
+    path: PathBuf,
+    conn: Connection,
+}
+
+fn nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+impl StateDb {
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let path = data_dir.join("state.db");
+        let err = |source| StoreError::State { path: path.clone(), source };
+        let conn = Connection::open(&path).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(StateDb { path, conn })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::State { path: self.path.clone(), source }
+    }
+
+    /// Inserts points; a point already stored (same series and time) is left as is.
+    /// Returns how many were new.
+    pub fn insert_metrics(&mut self, points: &[MetricPoint]) -> Result<usize> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::State { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        let mut added = 0;
+        {
+            let mut series = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO series (id, name, kind, unit, labels, service, region, host)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(&err)?;
+            let mut point = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO points (series, ts, value, count, sum) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(&err)?;
+            for p in points {
+                let labels = serde_json::to_string(&p.labels).unwrap_or_default();
+                let id = xxhash_rust::xxh3::xxh3_64(format!("{}\u{0}{labels}", p.name).as_bytes()) as i64;
+                series
+                    .execute(params![
+                        id,
+                        p.name,
+                        p.kind.as_str(),
+                        p.unit,
+                        labels,
+                        p.labels.get("service"),
+                        p.labels.get("region"),
+                        p.labels.get("host")
+                    ])
+                    .map_err(&err)?;
+                added += point
+                    .execute(params![id, nanos(p.timestamp), p.value, p.count.map(|c| c as i64), p.sum])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(added)
+    }
+
+    /// Records alerts by (fingerprint, start): a later update of the same firing
+    /// replaces the earlier one; a new firing of the same alert is a new row.
+    pub fn upsert_alerts(&mut self, alerts: &[Alert]) -> Result<usize> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::State { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        let mut changed = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO alerts (fingerprint, starts_at, alertname, status, ends_at, updated_at, service, region, instance, alert)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
+                        status = excluded.status, ends_at = excluded.ends_at, updated_at = excluded.updated_at,
+                        alert = excluded.alert
+                     WHERE excluded.alert != alerts.alert
+                       AND (alerts.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= alerts.updated_at)",
+                )
+                .map_err(&err)?;
+            for a in alerts {
+                let json = serde_json::to_string(a).unwrap_or_default();
+                changed += stmt
+                    .execute(params![
+                        a.fingerprint,
+                        nanos(a.starts_at),
+                        a.alertname,
+                        a.status.as_str(),
+                        a.ends_at.map(nanos),
+                        a.updated_at.map(nanos),
+                        a.service,
+                        a.region,
+                        a.instance,
+                        json
+                    ])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(changed)
+    }
+
+    pub fn alerts(&self) -> Result<Vec<Alert>> {
+        let mut stmt =
+            self.conn.prepare("SELECT alert FROM alerts ORDER BY starts_at, fingerprint").map_err(self.err())?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(a) = serde_json::from_str::<Alert>(&row.map_err(self.err())?) {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn firing_alerts(&self) -> Result<usize> {
+        let status = AlertStatus::Firing.as_str();
+        self.conn
+            .query_row("SELECT count(*) FROM alerts WHERE status = ?1", [status], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(self.err())
+    }
+
+    pub fn metric_point_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM points", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(self.err())
+    }
+
+    /// Points of the series named `name`, oldest first: `(labels, [(time, value)])`.
+    pub fn series(&self, name: &str) -> Result<Vec<Series>> {
+        let mut out = Vec::new();
+        let mut s =
+            self.conn.prepare("SELECT id, labels FROM series WHERE name = ?1 ORDER BY labels").map_err(self.err())?;
+        let ids: Vec<(i64, String)> = s
+            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(self.err())?;
+        let mut p =
+            self.conn.prepare("SELECT ts, value FROM points WHERE series = ?1 ORDER BY ts").map_err(self.err())?;
+        for (id, labels) in ids {
+            let pts = p
+                .query_map([id], |r| Ok((DateTime::<Utc>::from_timestamp_nanos(r.get(0)?), r.get(1)?)))
+                .map_err(self.err())?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(self.err())?;
+            out.push((labels, pts));
+        }
+        Ok(out)
+    }
+
+    /// Deletes points and resolved alerts older than `cutoff`; returns rows removed.
+    pub fn delete_older_than(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
+        let c = nanos(cutoff);
+        let a = self.conn.execute("DELETE FROM points WHERE ts < ?1", [c]).map_err(self.err())?;
+        let b = self
+            .conn
+            .execute("DELETE FROM alerts WHERE status = 'resolved' AND coalesce(ends_at, starts_at) < ?1", [c])
+            .map_err(self.err())?;
+        self.conn
+            .execute("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series FROM points)", [])
+            .map_err(self.err())?;
+        Ok(a + b)
+    }
+}

@@ -1,0 +1,227 @@
+//! The body tokenizer: words for full-text search, plus whole identifiers as single
+//! tokens so that ids, IPs, emails and versions are found with one term lookup.
+//!
+//! Text is cut into chunks at whitespace and delimiters (quotes, brackets, `=`, `,`
+//! ...). Each chunk yields its alphanumeric sub-tokens (`10`, `0`, `0`, `1`) at
+//! consecutive positions and, when it has more than one, the whole chunk (`10.0.0.1`)
+//! at the position of its first sub-token. Chunks are also split at `:`, `/`, `@` into
+//! parts that get the same treatment, so `10.0.0.1:8080` is found by `10.0.0.1`.
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+/// Longest sub-token that is indexed; longer ones (base64 blobs) only take a position.
+pub const MAX_WORD: usize = 64;
+/// Longest whole-chunk token.
+pub const MAX_COMPOUND: usize = 128;
+
+pub const NAME: &str = "fw";
+
+fn is_delimiter(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '"' | '\'' | '`' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | ',' | ';' | '=' | '|' | '\\')
+}
+
+fn is_edge_punct(c: char) -> bool {
+    !c.is_alphanumeric()
+}
+
+fn is_part_separator(c: char) -> bool {
+    matches!(c, ':' | '/' | '@')
+}
+
+/// One chunk of text, trimmed of punctuation at both ends, as byte offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Splits `text` into chunks. The query side uses the same function, so queries and
+/// documents agree on what a chunk is.
+pub fn chunks(text: &str) -> impl Iterator<Item = Chunk> + '_ {
+    let mut rest = 0usize;
+    std::iter::from_fn(move || {
+        while rest < text.len() {
+            let tail = &text[rest..];
+            let start_rel = tail.find(|c: char| !is_delimiter(c))?;
+            let start = rest + start_rel;
+            let end = text[start..].find(is_delimiter).map_or(text.len(), |e| start + e);
+            rest = end;
+            let raw = &text[start..end];
+            let lead = raw.len() - raw.trim_start_matches(is_edge_punct).len();
+            let trimmed = raw.trim_matches(is_edge_punct);
+            if !trimmed.is_empty() {
+                let from = start + lead;
+                return Some(Chunk { from, to: from + trimmed.len() });
+            }
+        }
+        None
+    })
+}
+
+/// Alphanumeric runs inside `text[from..to]`, as byte offsets.
+pub fn words(text: &str, chunk: Chunk) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let s = &text[chunk.from..chunk.to];
+    let mut idx = 0usize;
+    std::iter::from_fn(move || {
+        let tail = &s[idx..];
+        let st = tail.find(char::is_alphanumeric)?;
+        let en = tail[st..].find(|c: char| !c.is_alphanumeric()).map_or(tail.len(), |e| st + e);
+        idx += en;
+        Some((chunk.from + idx - (en - st), chunk.from + idx))
+    })
+}
+
+/// Sub-parts of a chunk at `:`, `/`, `@`, trimmed like chunks.
+pub fn parts(text: &str, chunk: Chunk) -> impl Iterator<Item = Chunk> + '_ {
+    let s = &text[chunk.from..chunk.to];
+    let mut offset = 0usize;
+    s.split(is_part_separator).filter_map(move |p| {
+        let start = chunk.from + offset;
+        offset += p.len() + 1;
+        let lead = p.len() - p.trim_start_matches(is_edge_punct).len();
+        let t = p.trim_matches(is_edge_punct);
+        (!t.is_empty()).then(|| Chunk { from: start + lead, to: start + lead + t.len() })
+    })
+}
+
+pub fn lowercase_into(src: &str, dst: &mut String) {
+    dst.clear();
+    if src.is_ascii() {
+        dst.push_str(src);
+        dst.make_ascii_lowercase();
+    } else {
+        for c in src.chars() {
+            dst.extend(c.to_lowercase());
+        }
+    }
+}
+
+/// Normalizes a compound as the index stores it.
+pub fn compound_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    lowercase_into(s, &mut out);
+    out
+}
+
+#[derive(Clone, Default)]
+pub struct FwTokenizer {
+    pending: Vec<Token>,
+}
+
+pub struct FwTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    idx: usize,
+}
+
+impl Tokenizer for FwTokenizer {
+    type TokenStream<'a> = FwTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> FwTokenStream<'a> {
+        self.pending.clear();
+        tokenize_into(text, &mut self.pending);
+        FwTokenStream { tokens: &mut self.pending, idx: 0 }
+    }
+}
+
+impl TokenStream for FwTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.idx += 1;
+        self.idx <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.idx - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.idx - 1]
+    }
+}
+
+fn push(out: &mut Vec<Token>, text: &str, from: usize, to: usize, position: usize) {
+    let mut t = Token { offset_from: from, offset_to: to, position, text: String::new(), position_length: 1 };
+    lowercase_into(&text[from..to], &mut t.text);
+    out.push(t);
+}
+
+/// Every token of `text`, in position order.
+pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
+    let mut position = 0usize;
+    let mut word_spans: Vec<(usize, usize)> = Vec::new();
+    let mut compounds: Vec<(usize, usize)> = Vec::new();
+    for chunk in chunks(text) {
+        word_spans.clear();
+        word_spans.extend(words(text, chunk));
+        if word_spans.is_empty() {
+            continue;
+        }
+        compounds.clear();
+        if word_spans.len() > 1 {
+            compounds.push((chunk.from, chunk.to));
+            for part in parts(text, chunk) {
+                let inner = words(text, part).take(2).count();
+                if inner > 1 && (part.from, part.to) != (chunk.from, chunk.to) {
+                    compounds.push((part.from, part.to));
+                }
+            }
+        }
+        let mut ci = 0;
+        for (i, &(wf, wt)) in word_spans.iter().enumerate() {
+            while ci < compounds.len() && compounds[ci].0 <= wf {
+                let (cf, ct) = compounds[ci];
+                if ct - cf <= MAX_COMPOUND {
+                    push(out, text, cf, ct, position + i);
+                }
+                ci += 1;
+            }
+            if wt - wf <= MAX_WORD {
+                push(out, text, wf, wt, position + i);
+            }
+        }
+        position += word_spans.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        tokenize_into(text, &mut out);
+        out.into_iter().map(|t| (t.text, t.position)).collect()
+    }
+
+    #[test]
+    fn ip_port_and_words() {
+        let t = toks("Connection from 10.0.0.1:8080 refused");
+        let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
+        assert!(texts.contains(&"10.0.0.1:8080"));
+        assert!(texts.contains(&"10.0.0.1"));
+        assert!(texts.contains(&"connection"));
+        let pos = |s: &str| t.iter().find(|(x, _)| x == s).map(|(_, p)| *p);
+        assert_eq!(pos("from"), Some(1));
+        assert_eq!(pos("10.0.0.1"), Some(2));
+        assert_eq!(pos("10"), Some(2));
+        assert_eq!(pos("8080"), Some(6));
+        assert_eq!(pos("refused"), Some(7));
+        // positions never go backwards
+        assert!(t.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
+
+    #[test]
+    fn trims_and_delimits() {
+        let t = toks("error: user=bob (req-7F3A) \"ok\".");
+        let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(texts, vec!["error", "user", "bob", "req-7f3a", "req", "7f3a", "ok"]);
+    }
+
+    #[test]
+    fn long_blobs_only_take_positions() {
+        let blob = "a".repeat(200);
+        let t = toks(&format!("x {blob} y"));
+        assert_eq!(t, vec![("x".to_string(), 0), ("y".to_string(), 2)]);
+    }
+}
