@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod ingest;
+pub mod loadgen;
 pub mod model;
 pub mod sanitize;
 pub mod sources;

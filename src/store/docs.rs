@@ -3,31 +3,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tantivy::schema::{OwnedValue, Value as _};
+use tantivy::schema::Value as _;
 use tantivy::TantivyDocument;
 
 use super::schema::Fields;
+use super::tokenizer;
 use crate::model::{LogRecord, RecordKind, Resource, Severity, Span};
-
-fn to_owned(v: &Value) -> OwnedValue {
-    match v {
-        Value::Null => OwnedValue::Null,
-        Value::Bool(b) => OwnedValue::Bool(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                OwnedValue::I64(i)
-            } else if let Some(u) = n.as_u64() {
-                OwnedValue::U64(u)
-            } else {
-                OwnedValue::F64(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        // Strings stay strings: Tantivy's own conversion would turn RFC 3339 text into dates.
-        Value::String(s) => OwnedValue::Str(s.clone()),
-        Value::Array(a) => OwnedValue::Array(a.iter().map(to_owned).collect()),
-        Value::Object(o) => OwnedValue::Object(o.iter().map(|(k, v)| (k.clone(), to_owned(v))).collect()),
-    }
-}
 
 fn tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(i64::MAX))
@@ -42,29 +23,32 @@ fn merged_attributes(resource: &Resource, attributes: &Map<String, Value>) -> Ma
     all
 }
 
-/// Scalar attribute values and ids, joined, for the `context` field.
-fn context_text(attributes: &Map<String, Value>, ids: [Option<&str>; 2]) -> String {
-    fn walk(v: &Value, out: &mut String) {
+/// The attribute field's text: `key KEY_SEP value` entries, nested keys joined with dots,
+/// one entry per array element, the record's ids as `trace_id` / `span_id`.
+fn attr_text(attributes: &Map<String, Value>, ids: [(&str, Option<&str>); 2]) -> String {
+    fn walk(key: &str, v: &Value, out: &mut String) {
         match v {
-            Value::String(s) => {
-                out.push_str(s);
-                out.push_str(" \n ");
+            Value::Null => {}
+            Value::Array(a) => a.iter().for_each(|x| walk(key, x, out)),
+            Value::Object(o) => o.iter().for_each(|(k, x)| walk(&format!("{key}.{k}"), x, out)),
+            scalar => {
+                out.push_str(key);
+                out.push(tokenizer::KEY_SEP);
+                match scalar {
+                    Value::String(s) => out.extend(s.chars().map(|c| if c == tokenizer::ENTRY_SEP { ' ' } else { c })),
+                    other => out.push_str(&other.to_string()),
+                }
+                out.push(tokenizer::ENTRY_SEP);
             }
-            Value::Number(n) => {
-                out.push_str(&n.to_string());
-                out.push_str(" \n ");
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
-            _ => {}
         }
     }
     let mut out = String::new();
-    for id in ids.into_iter().flatten() {
-        out.push_str(id);
-        out.push_str(" \n ");
+    for (k, v) in ids {
+        if let Some(v) = v {
+            walk(k, &Value::String(v.to_string()), &mut out);
+        }
     }
-    attributes.values().for_each(|v| walk(v, &mut out));
+    attributes.iter().for_each(|(k, v)| walk(k, v, &mut out));
     out
 }
 
@@ -73,7 +57,7 @@ fn add_common(
     f: &Fields,
     resource: &Resource,
     attributes: Map<String, Value>,
-    ids: [Option<&str>; 2],
+    ids: [(&str, Option<&str>); 2],
 ) {
     if let Some(s) = &resource.service {
         doc.add_text(f.service, s);
@@ -84,14 +68,12 @@ fn add_common(
     if let Some(h) = &resource.host {
         doc.add_text(f.host, h);
     }
-    let context = context_text(&attributes, ids);
-    if !context.is_empty() {
-        doc.add_text(f.context, context);
+    let attrs = attr_text(&attributes, ids);
+    if !attrs.is_empty() {
+        doc.add_text(f.attrs, attrs);
     }
     if !attributes.is_empty() {
         doc.add_text(f.attributes_json, serde_json::to_string(&attributes).unwrap_or_default());
-        let owned = OwnedValue::Object(attributes.iter().map(|(k, v)| (k.clone(), to_owned(v))).collect());
-        doc.add_field_value(f.attributes, &owned);
     }
 }
 
@@ -110,7 +92,7 @@ pub fn log_doc(f: &Fields, r: &LogRecord) -> TantivyDocument {
         doc.add_text(f.span_id, s);
     }
     doc.add_u64(f.duration_us, 0);
-    let ids = [r.trace_id.as_deref(), r.span_id.as_deref()];
+    let ids = [("trace_id", r.trace_id.as_deref()), ("span_id", r.span_id.as_deref())];
     add_common(&mut doc, f, &r.resource, merged_attributes(&r.resource, &r.attributes), ids);
     doc
 }
@@ -137,7 +119,7 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
     let mut attrs = merged_attributes(&s.resource, &s.attributes);
     attrs.insert("span.kind".into(), Value::String(s.kind.as_str().into()));
     attrs.insert("span.status".into(), Value::String(if s.error { "error" } else { "unset" }.into()));
-    add_common(&mut doc, f, &s.resource, attrs, [Some(&s.trace_id), Some(&s.span_id)]);
+    add_common(&mut doc, f, &s.resource, attrs, [("trace_id", Some(&s.trace_id)), ("span_id", Some(&s.span_id))]);
     doc
 }
 

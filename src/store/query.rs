@@ -6,7 +6,7 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -317,7 +317,7 @@ fn term_query(
         // A bare word is looked for in the body and in the record's attribute values and ids.
         None => Ok(Box::new(BooleanQuery::new(vec![
             (Occur::Should, text_query(f.body, None, text, phrase, searcher)?),
-            (Occur::Should, text_query(f.context, None, text, phrase, searcher)?),
+            (Occur::Should, text_query(f.attrs, None, text, phrase, searcher)?),
         ]))),
         Some("body") => text_query(f.body, None, text, phrase, searcher),
         Some("service") => raw(f.service),
@@ -328,10 +328,8 @@ fn term_query(
         Some("trace_id") | Some("trace") => raw(f.trace_id),
         Some("span_id") => raw(f.span_id),
         Some("severity") | Some("level") => severity_query(f, &lower),
-        Some(attr) => {
-            // Record attributes and resource attributes share one JSON field.
-            text_query(f.attributes, Some(attr), text, phrase, searcher)
-        }
+        // Record and resource attributes: the `@key` token followed by the value.
+        Some(attr) => text_query(f.attrs, Some(attr), text, phrase, searcher),
     }
 }
 
@@ -359,15 +357,8 @@ fn severity_query(f: &Fields, value: &str) -> Result<Box<dyn Query>, QueryError>
     })
 }
 
-fn mk_term(field: Field, path: Option<&str>, token: &str) -> Term {
-    match path {
-        None => Term::from_field_text(field, token),
-        Some(p) => {
-            let mut t = Term::from_field_json_path(field, p, true);
-            t.append_type_and_str(token);
-            t
-        }
-    }
+fn mk_term(field: Field, token: &str) -> Term {
+    Term::from_field_text(field, token)
 }
 
 fn exists(searcher: &Searcher, term: &Term) -> bool {
@@ -389,8 +380,10 @@ fn text_query(
                 let p = p.to_lowercase();
                 return match path {
                     None => prefix_query(field, &p),
-                    // JSON terms carry the path; a regex over them is not worth it here.
-                    Some(_) => Ok(Box::new(TermQuery::new(mk_term(field, path, &p), IndexRecordOption::Basic))),
+                    Some(key) => Ok(Box::new(PhrasePrefixQuery::new_with_offset(vec![
+                        (0, mk_term(field, &tokenizer::key_token(key))),
+                        (1, mk_term(field, &p)),
+                    ]))),
                 };
             }
         }
@@ -404,6 +397,23 @@ fn text_query(
     let mut fast: Vec<(usize, Term)> = Vec::new();
     let mut substituted = false;
     let mut position = 0usize;
+    if let Some(key) = path {
+        let k = mk_term(field, &tokenizer::key_token(key));
+        exact.push((0, k.clone()));
+        fast.push((0, k));
+        position = 1;
+    }
+    // A whole dotted run (an address) is always indexed as one token: nothing else needed.
+    if !phrase && tokenizer::is_dotted(text) && text.split('.').nth(1).is_some() {
+        let whole = mk_term(field, &compound_text(text));
+        if exists(searcher, &whole) {
+            fast.push((position, whole));
+            return Ok(match fast.len() {
+                1 => Box::new(TermQuery::new(fast.remove(0).1, IndexRecordOption::Basic)),
+                _ => Box::new(PhraseQuery::new_with_offset(fast)),
+            });
+        }
+    }
     for chunk in chunks(text) {
         let ws: Vec<(usize, usize)> = words(text, chunk).collect();
         if ws.is_empty() {
@@ -412,12 +422,12 @@ fn text_query(
         let mut chunk_words = Vec::new();
         for (i, (a, b)) in ws.iter().enumerate() {
             if b - a <= tokenizer::MAX_WORD {
-                chunk_words.push((position + i, mk_term(field, path, &compound_text(&text[*a..*b]))));
+                chunk_words.push((position + i, mk_term(field, &compound_text(&text[*a..*b]))));
             }
         }
         let compound = compound_text(&text[chunk.from..chunk.to]);
         let whole = (ws.len() > 1 && compound.len() <= tokenizer::MAX_COMPOUND)
-            .then(|| mk_term(field, path, &compound))
+            .then(|| mk_term(field, &compound))
             .filter(|t| exists(searcher, t));
         match whole {
             Some(t) => {

@@ -1,7 +1,7 @@
 //! The OpenTelemetry-shaped schema of the log and span index.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions, Schema,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
@@ -25,13 +25,11 @@ pub struct Fields {
     pub span_id: Field,
     pub parent_span_id: Field,
     pub duration_us: Field,
-    /// Record and resource attributes, indexed for `key:value` queries.
-    pub attributes: Field,
+    /// Record and resource attributes (and the record's ids) as `@key` + value tokens:
+    /// `key:value` queries, and bare words that find an order id wherever it is.
+    pub attrs: Field,
     /// The same attributes as exact JSON text, for display and export.
     pub attributes_json: Field,
-    /// Attribute values and ids as text, so a bare word finds an order id or a trace id
-    /// wherever the record carries it.
-    pub context: Field,
 }
 
 pub fn build() -> (Schema, Fields) {
@@ -42,14 +40,9 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(tokenizer::NAME)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
-    let context = TextOptions::default().set_indexing_options(
+    let attrs = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer(tokenizer::NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let json = JsonObjectOptions::default().set_expand_dots_enabled().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(tokenizer::NAME)
+            .set_tokenizer(tokenizer::ATTR_NAME)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let date =
@@ -69,9 +62,8 @@ pub fn build() -> (Schema, Fields) {
         span_id: b.add_text_field("span_id", STRING | STORED),
         parent_span_id: b.add_text_field("parent_span_id", STRING | STORED),
         duration_us: b.add_u64_field("duration_us", num),
-        attributes: b.add_json_field("attributes", json),
+        attrs: b.add_text_field("attrs", attrs),
         attributes_json: b.add_text_field("attributes_json", STORED),
-        context: b.add_text_field("context", context),
     };
     (b.build(), fields)
 }

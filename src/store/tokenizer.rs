@@ -5,7 +5,13 @@
 //! ...). Each chunk yields its alphanumeric sub-tokens (`10`, `0`, `0`, `1`) at
 //! consecutive positions and, when it has more than one, the whole chunk (`10.0.0.1`)
 //! at the position of its first sub-token. Chunks are also split at `:`, `/`, `@` into
-//! parts that get the same treatment, so `10.0.0.1:8080` is found by `10.0.0.1`.
+//! parts that get the same treatment, so `10.0.0.1:8080` is found by `10.0.0.1`, and
+//! every dotted run (`10.0.0.1`, `payments.internal`, `2.14.1`) gets its own token
+//! wherever it appears, so that addresses and versions never need a phrase query.
+//!
+//! Attributes go to one field as `key=value` entries: the key is a single `@key` token
+//! (no bare word can produce it, so free text never matches keys), the value is
+//! tokenized like the body right after it.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
@@ -15,6 +21,11 @@ pub const MAX_WORD: usize = 64;
 pub const MAX_COMPOUND: usize = 128;
 
 pub const NAME: &str = "fw";
+pub const ATTR_NAME: &str = "fw_attrs";
+
+/// Separates entries, and a key from its value, in the text given to the attribute field.
+pub const ENTRY_SEP: char = '\u{1e}';
+pub const KEY_SEP: char = '\u{1f}';
 
 fn is_delimiter(c: char) -> bool {
     c.is_whitespace()
@@ -98,6 +109,30 @@ pub fn lowercase_into(src: &str, dst: &mut String) {
     }
 }
 
+/// Maximal runs of alphanumerics and dots that hold more than one word, as byte offsets.
+pub fn dotted_runs(text: &str, chunk: Chunk) -> impl Iterator<Item = Chunk> + '_ {
+    let s = &text[chunk.from..chunk.to];
+    let mut offset = 0usize;
+    s.split(|c: char| !(c.is_alphanumeric() || c == '.')).filter_map(move |p| {
+        let start = chunk.from + offset;
+        offset += p.len() + 1;
+        let t = p.trim_matches('.');
+        let lead = p.len() - p.trim_start_matches('.').len();
+        (t.contains('.') && t.split('.').filter(|w| !w.is_empty()).nth(1).is_some())
+            .then(|| Chunk { from: start + lead, to: start + lead + t.len() })
+    })
+}
+
+/// Whether `text` is one dotted run (an address, a version, a host name): its whole
+/// token is emitted wherever it occurs, so a query needs nothing else.
+pub fn is_dotted(text: &str) -> bool {
+    text.contains('.')
+        && text.chars().all(|c| c.is_alphanumeric() || c == '.')
+        && !text.starts_with('.')
+        && !text.ends_with('.')
+        && !text.contains("..")
+}
+
 /// Normalizes a compound as the index stores it.
 pub fn compound_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -108,6 +143,66 @@ pub fn compound_text(s: &str) -> String {
 #[derive(Clone, Default)]
 pub struct FwTokenizer {
     pending: Vec<Token>,
+}
+
+/// The attribute field's tokenizer: `@key` tokens, then the value's tokens.
+#[derive(Clone, Default)]
+pub struct AttrTokenizer {
+    pending: Vec<Token>,
+}
+
+impl Tokenizer for AttrTokenizer {
+    type TokenStream<'a> = FwTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> FwTokenStream<'a> {
+        self.pending.clear();
+        attr_tokenize_into(text, &mut self.pending);
+        FwTokenStream { tokens: &mut self.pending, idx: 0 }
+    }
+}
+
+/// The key token of an attribute.
+pub fn key_token(key: &str) -> String {
+    let mut t = String::with_capacity(key.len() + 1);
+    t.push('@');
+    for c in key.chars() {
+        t.extend(c.to_lowercase());
+    }
+    t
+}
+
+pub fn attr_tokenize_into(text: &str, out: &mut Vec<Token>) {
+    let mut position = 0usize;
+    let mut value_tokens = Vec::new();
+    let mut offset = 0usize;
+    for entry in text.split(ENTRY_SEP) {
+        let base = offset;
+        offset += entry.len() + ENTRY_SEP.len_utf8();
+        let Some((key, value)) = entry.split_once(KEY_SEP) else { continue };
+        let key_token = key_token(key);
+        if key_token.len() <= MAX_COMPOUND {
+            out.push(Token {
+                offset_from: base,
+                offset_to: base + key.len(),
+                position,
+                text: key_token,
+                position_length: 1,
+            });
+        }
+        value_tokens.clear();
+        tokenize_into(value, &mut value_tokens);
+        let value_base = base + key.len() + KEY_SEP.len_utf8();
+        let mut last = 0;
+        for mut t in value_tokens.drain(..) {
+            t.position += position + 1;
+            t.offset_from += value_base;
+            t.offset_to += value_base;
+            last = last.max(t.position);
+            out.push(t);
+        }
+        // A gap, so that a phrase never runs from one entry into the next.
+        position = last.max(position) + 2;
+    }
 }
 
 pub struct FwTokenStream<'a> {
@@ -162,10 +257,14 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
             compounds.push((chunk.from, chunk.to));
             for part in parts(text, chunk) {
                 let inner = words(text, part).take(2).count();
-                if inner > 1 && (part.from, part.to) != (chunk.from, chunk.to) {
+                if inner > 1 {
                     compounds.push((part.from, part.to));
                 }
             }
+            compounds.extend(dotted_runs(text, chunk).map(|c| (c.from, c.to)));
+            // In start order; the same span found twice is emitted once.
+            compounds.sort_unstable();
+            compounds.dedup();
         }
         let mut ci = 0;
         for (i, &(wf, wt)) in word_spans.iter().enumerate() {
@@ -216,6 +315,29 @@ mod tests {
         let t = toks("error: user=bob (req-7F3A) \"ok\".");
         let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(texts, vec!["error", "user", "bob", "req-7f3a", "req", "7f3a", "ok"]);
+    }
+
+    #[test]
+    fn dotted_runs_everywhere() {
+        let t = toks("host-10.1.2.3 [/10.0.0.9:3888:Listener@493] v2.14.1-rc1");
+        let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
+        for want in ["10.1.2.3", "10.0.0.9", "10.0.0.9:3888:listener@493", "v2.14.1", "v2.14.1-rc1"] {
+            assert!(texts.contains(&want), "{want} in {texts:?}");
+        }
+        assert!(t.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert!(is_dotted("10.0.0.1") && is_dotted("api.internal") && !is_dotted("10.0.0.1:80") && !is_dotted("a..b"));
+    }
+
+    #[test]
+    fn attribute_entries() {
+        let text = format!("order.id{KEY_SEP}ord-7{ENTRY_SEP}peer{KEY_SEP}payments internal");
+        let mut out = Vec::new();
+        attr_tokenize_into(&text, &mut out);
+        let got: Vec<(&str, usize)> = out.iter().map(|t| (t.text.as_str(), t.position)).collect();
+        assert_eq!(
+            got,
+            vec![("@order.id", 0), ("ord-7", 1), ("ord", 1), ("7", 2), ("@peer", 4), ("payments", 5), ("internal", 6)]
+        );
     }
 
     #[test]

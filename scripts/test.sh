@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need (cached in
+# ~/.cache/firewatch, outside the repo), then runs formatting, lints and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE=${FIREWATCH_CACHE:-$HOME/.cache/firewatch}
+mkdir -p "$CACHE"
+
+step() { printf '\n== %s\n' "$*"; }
+
+# The OpenTelemetry Python SDK and its JSON file exporter write the OTLP/JSON the
+# ingest tests read, so the tests check what the current SDK really produces.
+step "python venv with the OpenTelemetry SDK ($CACHE/venv-otel-json)"
+VENV="$CACHE/venv-otel-json"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check \
+  "opentelemetry-sdk==1.45.2" "opentelemetry-exporter-otlp-json-file==0.66b1"
+OTEL_OUT=$(mktemp -d)
+trap 'rm -rf "$OTEL_OUT"' EXIT
+"$VENV/bin/python" scripts/otel_fixtures.py "$OTEL_OUT"
+export FIREWATCH_OTEL_FIXTURES="$OTEL_OUT"
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test"
+cargo test
