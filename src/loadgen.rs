@@ -23,8 +23,18 @@ impl Rng {
 }
 
 const SERVICES: &[&str] = &[
-    "frontend", "checkout", "payments", "cart", "catalog", "search", "shipping", "users", "auth", "inventory",
-    "recommendations", "notifications",
+    "frontend",
+    "checkout",
+    "payments",
+    "cart",
+    "catalog",
+    "search",
+    "shipping",
+    "users",
+    "auth",
+    "inventory",
+    "recommendations",
+    "notifications",
 ];
 const REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1"];
 const ROUTES: &[&str] =
@@ -68,7 +78,14 @@ pub fn generate(w: &mut impl Write, bytes: u64, seed: u64) -> std::io::Result<Ge
         let dur = rng.below(900) + 3;
         let roll = rng.below(1000);
         let (level, msg) = if roll < 8 {
-            ("ERROR", format!("{} {route} failed after {dur} ms: {}", "request", ERRORS[rng.below(ERRORS.len() as u64) as usize]))
+            (
+                "ERROR",
+                format!(
+                    "{} {route} failed after {dur} ms: {}",
+                    "request",
+                    ERRORS[rng.below(ERRORS.len() as u64) as usize]
+                ),
+            )
         } else if roll < 40 {
             ("WARN", format!("slow request {route} took {} ms", dur * 10))
         } else if roll < 120 {

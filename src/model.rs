@@ -203,6 +203,9 @@ pub struct LogRecord {
     pub timestamp: DateTime<Utc>,
     pub severity: Severity,
     pub body: String,
+    /// Byte range of `body` that only repeats the timestamp: stored, not indexed as words
+    /// (it would add a unique term per record and match nothing useful).
+    pub time_span: Option<(usize, usize)>,
     pub resource: Arc<Resource>,
     pub trace_id: Option<String>,
     pub span_id: Option<String>,

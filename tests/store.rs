@@ -105,14 +105,14 @@ fn a_locked_data_dir_says_who_holds_it() {
     let mut holder = fw.command().args(["ingest", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
     let mut stdin = holder.stdin.take().unwrap();
     stdin.write_all(b"2026-11-20T15:00:00Z INFO hello\n").unwrap();
+    // Wait until the holder has created the index (it takes the writer lock right then).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let out = loop {
-        let out = fw.run(&["ingest", fw.write("x.log", b"x\n").to_str().unwrap()]);
-        if !out.status.success() || std::time::Instant::now() > deadline {
-            break out;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    while !fw.data_dir().join("index/meta.json").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(holder.try_wait().unwrap().is_none(), "the holder must still be running");
+    let out = fw.run(&["ingest", fw.write("x.log", b"x\n").to_str().unwrap()]);
     drop(stdin);
     holder.wait().unwrap();
     assert_eq!(out.status.code(), Some(1));

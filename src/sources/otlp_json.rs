@@ -102,6 +102,7 @@ impl Converter<'_> {
             timestamp: time(r.time_unix_nano).or_else(|| time(r.observed_time_unix_nano)).unwrap_or(self.now),
             severity,
             body,
+            time_span: None,
             resource: res.clone(),
             trace_id: id_hex(&r.trace_id),
             span_id: id_hex(&r.span_id),

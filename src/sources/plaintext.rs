@@ -11,6 +11,8 @@ pub struct TextLine {
     pub severity: Severity,
     pub service: Option<String>,
     pub host: Option<String>,
+    /// Byte range of the timestamp in the line.
+    pub time_span: Option<(usize, usize)>,
 }
 
 /// Per-file state: which timestamp shape matched last, tried first on the next line.
@@ -75,7 +77,7 @@ impl TextParser {
                 }
             }
         }
-        TextLine { time: found.map(|f| f.time), severity, service, host }
+        TextLine { time: found.map(|f| f.time), severity, service, host, time_span: found.map(|f| (f.start, f.end)) }
     }
 }
 

@@ -14,18 +14,25 @@ fn tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(i64::MAX))
 }
 
-/// Resource attributes first, record attributes over them.
+/// Resource attributes that have a field of their own: not repeated per record, put
+/// back into `attributes` when a record is read.
+const LIFTED: [&str; 3] = ["service.name", "cloud.region", "host.name"];
+
+/// Resource attributes (without the lifted ones) first, record attributes over them.
 fn merged_attributes(resource: &Resource, attributes: &Map<String, Value>) -> Map<String, Value> {
-    let mut all = resource.attributes.clone();
-    for (k, v) in attributes {
-        all.insert(k.clone(), v.clone());
-    }
+    let mut all: Map<String, Value> = resource
+        .attributes
+        .iter()
+        .filter(|(k, _)| !LIFTED.contains(&String::as_str(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    all.extend(attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
     all
 }
 
 /// The attribute field's text: `key KEY_SEP value` entries, nested keys joined with dots,
-/// one entry per array element, the record's ids as `trace_id` / `span_id`.
-fn attr_text(attributes: &Map<String, Value>, ids: [(&str, Option<&str>); 2]) -> String {
+/// one entry per array element.
+fn attr_text(attributes: &Map<String, Value>) -> String {
     fn walk(key: &str, v: &Value, out: &mut String) {
         match v {
             Value::Null => {}
@@ -43,22 +50,11 @@ fn attr_text(attributes: &Map<String, Value>, ids: [(&str, Option<&str>); 2]) ->
         }
     }
     let mut out = String::new();
-    for (k, v) in ids {
-        if let Some(v) = v {
-            walk(k, &Value::String(v.to_string()), &mut out);
-        }
-    }
     attributes.iter().for_each(|(k, v)| walk(k, v, &mut out));
     out
 }
 
-fn add_common(
-    doc: &mut TantivyDocument,
-    f: &Fields,
-    resource: &Resource,
-    attributes: Map<String, Value>,
-    ids: [(&str, Option<&str>); 2],
-) {
+fn add_common(doc: &mut TantivyDocument, f: &Fields, resource: &Resource, attributes: Map<String, Value>) {
     if let Some(s) = &resource.service {
         doc.add_text(f.service, s);
     }
@@ -68,7 +64,7 @@ fn add_common(
     if let Some(h) = &resource.host {
         doc.add_text(f.host, h);
     }
-    let attrs = attr_text(&attributes, ids);
+    let attrs = attr_text(&attributes);
     if !attrs.is_empty() {
         doc.add_text(f.attrs, attrs);
     }
@@ -85,6 +81,19 @@ pub fn log_doc(f: &Fields, r: &LogRecord) -> TantivyDocument {
     doc.add_text(f.severity, r.severity.as_str());
     doc.add_u64(f.severity_number, r.severity.number());
     doc.add_text(f.body, &r.body);
+    match r
+        .time_span
+        .filter(|(a, b)| a < b && *b <= r.body.len() && r.body.is_char_boundary(*a) && r.body.is_char_boundary(*b))
+    {
+        Some((a, b)) => {
+            let mut t = String::with_capacity(r.body.len() - (b - a) + 1);
+            t.push_str(&r.body[..a]);
+            t.push(' ');
+            t.push_str(&r.body[b..]);
+            doc.add_text(f.text, t);
+        }
+        None => doc.add_text(f.text, &r.body),
+    }
     if let Some(t) = &r.trace_id {
         doc.add_text(f.trace_id, t);
     }
@@ -92,8 +101,7 @@ pub fn log_doc(f: &Fields, r: &LogRecord) -> TantivyDocument {
         doc.add_text(f.span_id, s);
     }
     doc.add_u64(f.duration_us, 0);
-    let ids = [("trace_id", r.trace_id.as_deref()), ("span_id", r.span_id.as_deref())];
-    add_common(&mut doc, f, &r.resource, merged_attributes(&r.resource, &r.attributes), ids);
+    add_common(&mut doc, f, &r.resource, merged_attributes(&r.resource, &r.attributes));
     doc
 }
 
@@ -109,6 +117,7 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
         Some(m) if !m.is_empty() => format!("{} ({m})", s.name),
         _ => s.name.clone(),
     };
+    doc.add_text(f.text, &body);
     doc.add_text(f.body, body);
     doc.add_text(f.trace_id, &s.trace_id);
     doc.add_text(f.span_id, &s.span_id);
@@ -119,7 +128,7 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
     let mut attrs = merged_attributes(&s.resource, &s.attributes);
     attrs.insert("span.kind".into(), Value::String(s.kind.as_str().into()));
     attrs.insert("span.status".into(), Value::String(if s.error { "error" } else { "unset" }.into()));
-    add_common(&mut doc, f, &s.resource, attrs, [("trace_id", Some(&s.trace_id)), ("span_id", Some(&s.span_id))]);
+    add_common(&mut doc, f, &s.resource, attrs);
     doc
 }
 
@@ -157,8 +166,13 @@ pub fn hit_from_doc(f: &Fields, doc: &TantivyDocument) -> Hit {
         .and_then(|v| v.as_datetime())
         .map(|d| DateTime::<Utc>::from_timestamp_nanos(d.into_timestamp_nanos()))
         .unwrap_or_default();
-    let attributes =
+    let mut attributes =
         text(f.attributes_json).and_then(|s| serde_json::from_str::<Map<String, Value>>(&s).ok()).unwrap_or_default();
+    for (key, field) in LIFTED.iter().zip([f.service, f.region, f.host]) {
+        if let Some(v) = text(field) {
+            attributes.entry(key.to_string()).or_insert(Value::String(v));
+        }
+    }
     Hit {
         id: text(f.id).unwrap_or_default(),
         timestamp,

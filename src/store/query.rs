@@ -315,14 +315,22 @@ fn term_query(
     };
     match field {
         // A bare word is looked for in the body and in the record's attribute values and ids.
-        None => Ok(Box::new(BooleanQuery::new(vec![
-            (Occur::Should, text_query(f.body, None, text, phrase, searcher)?),
-            (Occur::Should, text_query(f.attrs, None, text, phrase, searcher)?),
-        ]))),
-        Some("body") => text_query(f.body, None, text, phrase, searcher),
-        Some("service") => raw(f.service),
-        Some("region") => raw(f.region),
-        Some("host") => raw(f.host),
+        None => {
+            let mut alts = vec![
+                (Occur::Should, text_query(f.text, None, text, phrase, searcher)?),
+                (Occur::Should, text_query(f.attrs, None, text, phrase, searcher)?),
+            ];
+            // A bare trace or span id finds the records that carry it.
+            if !phrase && (16..=32).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit()) {
+                alts.push((Occur::Should, raw_term(f.trace_id, &lower)));
+                alts.push((Occur::Should, raw_term(f.span_id, &lower)));
+            }
+            Ok(Box::new(BooleanQuery::new(alts)))
+        }
+        Some("body") => text_query(f.text, None, text, phrase, searcher),
+        Some("service") | Some("service.name") => raw(f.service),
+        Some("region") | Some("cloud.region") => raw(f.region),
+        Some("host") | Some("host.name") => raw(f.host),
         Some("kind") => raw(f.kind),
         Some("id") => raw(f.id),
         Some("trace_id") | Some("trace") => raw(f.trace_id),

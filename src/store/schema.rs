@@ -1,8 +1,8 @@
 //! The OpenTelemetry-shaped schema of the log and span index.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
-    TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    FAST, STORED, STRING,
 };
 
 use super::tokenizer;
@@ -20,7 +20,10 @@ pub struct Fields {
     pub service: Field,
     pub region: Field,
     pub host: Field,
+    /// The record as written (stored).
     pub body: Field,
+    /// The words of the body (indexed).
+    pub text: Field,
     pub trace_id: Field,
     pub span_id: Field,
     pub parent_span_id: Field,
@@ -35,19 +38,22 @@ pub struct Fields {
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let raw_fast = STRING | STORED | FAST;
-    let text = TextOptions::default().set_stored().set_indexing_options(
+    let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenizer::NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            // Results are ordered by time, never by BM25: no norms, no scoring metadata.
+            .set_fieldnorms(false),
     );
     let attrs = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenizer::ATTR_NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            .set_fieldnorms(false),
     );
     let date =
         DateOptions::default().set_indexed().set_fast().set_stored().set_precision(DateTimePrecision::Nanoseconds);
-    let num = NumericOptions::default().set_indexed().set_fast().set_stored();
+    let num = NumericOptions::default().set_fast().set_stored();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         kind: b.add_text_field("kind", raw_fast.clone()),
@@ -57,7 +63,8 @@ pub fn build() -> (Schema, Fields) {
         service: b.add_text_field("service", raw_fast.clone()),
         region: b.add_text_field("region", raw_fast.clone()),
         host: b.add_text_field("host", raw_fast),
-        body: b.add_text_field("body", text),
+        body: b.add_text_field("body", STORED),
+        text: b.add_text_field("text", text),
         trace_id: b.add_text_field("trace_id", STRING | STORED),
         span_id: b.add_text_field("span_id", STRING | STORED),
         parent_span_id: b.add_text_field("parent_span_id", STRING | STORED),

@@ -99,9 +99,14 @@ pub fn parts(text: &str, chunk: Chunk) -> impl Iterator<Item = Chunk> + '_ {
 
 pub fn lowercase_into(src: &str, dst: &mut String) {
     dst.clear();
+    lowercase_push(src, dst);
+}
+
+fn lowercase_push(src: &str, dst: &mut String) {
     if src.is_ascii() {
+        let start = dst.len();
         dst.push_str(src);
-        dst.make_ascii_lowercase();
+        dst[start..].make_ascii_lowercase();
     } else {
         for c in src.chars() {
             dst.extend(c.to_lowercase());
@@ -140,15 +145,53 @@ pub fn compound_text(s: &str) -> String {
     out
 }
 
+/// Tokens of the current text. Their `String`s are reused from one text to the next:
+/// a fresh allocation per token was the largest single cost of indexing.
+#[derive(Clone, Default)]
+pub struct TokenBuf {
+    tokens: Vec<Token>,
+    len: usize,
+}
+
+impl TokenBuf {
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn as_slice(&self) -> &[Token] {
+        &self.tokens[..self.len]
+    }
+
+    /// The next token slot, its text emptied.
+    fn slot(&mut self) -> &mut Token {
+        if self.len == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let t = &mut self.tokens[self.len];
+        self.len += 1;
+        t.text.clear();
+        t
+    }
+
+    fn push(&mut self, text: &str, from: usize, to: usize, position: usize) {
+        let t = self.slot();
+        t.offset_from = from;
+        t.offset_to = to;
+        t.position = position;
+        t.position_length = 1;
+        lowercase_push(&text[from..to], &mut t.text);
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct FwTokenizer {
-    pending: Vec<Token>,
+    pending: TokenBuf,
 }
 
 /// The attribute field's tokenizer: `@key` tokens, then the value's tokens.
 #[derive(Clone, Default)]
 pub struct AttrTokenizer {
-    pending: Vec<Token>,
+    pending: TokenBuf,
 }
 
 impl Tokenizer for AttrTokenizer {
@@ -165,48 +208,35 @@ impl Tokenizer for AttrTokenizer {
 pub fn key_token(key: &str) -> String {
     let mut t = String::with_capacity(key.len() + 1);
     t.push('@');
-    for c in key.chars() {
-        t.extend(c.to_lowercase());
-    }
+    lowercase_push(key, &mut t);
     t
 }
 
-pub fn attr_tokenize_into(text: &str, out: &mut Vec<Token>) {
+pub fn attr_tokenize_into(text: &str, out: &mut TokenBuf) {
     let mut position = 0usize;
-    let mut value_tokens = Vec::new();
     let mut offset = 0usize;
     for entry in text.split(ENTRY_SEP) {
         let base = offset;
         offset += entry.len() + ENTRY_SEP.len_utf8();
         let Some((key, value)) = entry.split_once(KEY_SEP) else { continue };
-        let key_token = key_token(key);
-        if key_token.len() <= MAX_COMPOUND {
-            out.push(Token {
-                offset_from: base,
-                offset_to: base + key.len(),
-                position,
-                text: key_token,
-                position_length: 1,
-            });
+        if key.len() < MAX_COMPOUND {
+            let t = out.slot();
+            t.offset_from = base;
+            t.offset_to = base + key.len();
+            t.position = position;
+            t.position_length = 1;
+            t.text.push('@');
+            lowercase_push(key, &mut t.text);
         }
-        value_tokens.clear();
-        tokenize_into(value, &mut value_tokens);
         let value_base = base + key.len() + KEY_SEP.len_utf8();
-        let mut last = 0;
-        for mut t in value_tokens.drain(..) {
-            t.position += position + 1;
-            t.offset_from += value_base;
-            t.offset_to += value_base;
-            last = last.max(t.position);
-            out.push(t);
-        }
+        let after = tokenize_at(value, out, position + 1, value_base);
         // A gap, so that a phrase never runs from one entry into the next.
-        position = last.max(position) + 2;
+        position = after + 1;
     }
 }
 
 pub struct FwTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut TokenBuf,
     idx: usize,
 }
 
@@ -223,27 +253,27 @@ impl Tokenizer for FwTokenizer {
 impl TokenStream for FwTokenStream<'_> {
     fn advance(&mut self) -> bool {
         self.idx += 1;
-        self.idx <= self.tokens.len()
+        self.idx <= self.tokens.len
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.idx - 1]
+        &self.tokens.tokens[self.idx - 1]
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.idx - 1]
+        &mut self.tokens.tokens[self.idx - 1]
     }
 }
 
-fn push(out: &mut Vec<Token>, text: &str, from: usize, to: usize, position: usize) {
-    let mut t = Token { offset_from: from, offset_to: to, position, text: String::new(), position_length: 1 };
-    lowercase_into(&text[from..to], &mut t.text);
-    out.push(t);
+/// Every token of `text`, in position order.
+pub fn tokenize_into(text: &str, out: &mut TokenBuf) {
+    tokenize_at(text, out, 0, 0);
 }
 
-/// Every token of `text`, in position order.
-pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
-    let mut position = 0usize;
+/// Tokenizes `text` with positions from `first_position` and offsets shifted by
+/// `base`; returns the position after the last word.
+fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usize) -> usize {
+    let mut position = first_position;
     let mut word_spans: Vec<(usize, usize)> = Vec::new();
     let mut compounds: Vec<(usize, usize)> = Vec::new();
     for chunk in chunks(text) {
@@ -271,15 +301,27 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
             while ci < compounds.len() && compounds[ci].0 <= wf {
                 let (cf, ct) = compounds[ci];
                 if ct - cf <= MAX_COMPOUND {
-                    push(out, text, cf, ct, position + i);
+                    out.push(text, cf, ct, position + i);
+                    shift(out, base);
                 }
                 ci += 1;
             }
             if wt - wf <= MAX_WORD {
-                push(out, text, wf, wt, position + i);
+                out.push(text, wf, wt, position + i);
+                shift(out, base);
             }
         }
         position += word_spans.len();
+    }
+    position
+}
+
+fn shift(out: &mut TokenBuf, base: usize) {
+    if base > 0 {
+        if let Some(t) = out.tokens.get_mut(out.len.wrapping_sub(1)) {
+            t.offset_from += base;
+            t.offset_to += base;
+        }
     }
 }
 
@@ -288,9 +330,12 @@ mod tests {
     use super::*;
 
     fn toks(text: &str) -> Vec<(String, usize)> {
-        let mut out = Vec::new();
+        let mut out = TokenBuf::default();
+        // Reuse must not leak tokens of an earlier text.
+        tokenize_into("some earlier text with many many words in it", &mut out);
+        out.clear();
         tokenize_into(text, &mut out);
-        out.into_iter().map(|t| (t.text, t.position)).collect()
+        out.as_slice().iter().map(|t| (t.text.clone(), t.position)).collect()
     }
 
     #[test]
@@ -331,9 +376,9 @@ mod tests {
     #[test]
     fn attribute_entries() {
         let text = format!("order.id{KEY_SEP}ord-7{ENTRY_SEP}peer{KEY_SEP}payments internal");
-        let mut out = Vec::new();
+        let mut out = TokenBuf::default();
         attr_tokenize_into(&text, &mut out);
-        let got: Vec<(&str, usize)> = out.iter().map(|t| (t.text.as_str(), t.position)).collect();
+        let got: Vec<(&str, usize)> = out.as_slice().iter().map(|t| (t.text.as_str(), t.position)).collect();
         assert_eq!(
             got,
             vec![("@order.id", 0), ("ord-7", 1), ("ord", 1), ("7", 2), ("@peer", 4), ("payments", 5), ("internal", 6)]

@@ -65,7 +65,8 @@ impl WriterHandle {
             })?;
         let manifest = store.manifest()?;
         let id_field = store.fields.id;
-        let (tx, rx) = bounded::<WriteOp>(32);
+        // Few batches in flight: enough to keep the indexing threads busy, bounded in memory.
+        let (tx, rx) = bounded::<WriteOp>(4);
         let thread = std::thread::Builder::new()
             .name("firewatch-index-writer".into())
             .spawn(move || run(writer, rx, manifest, id_field, cfg))
