@@ -29,8 +29,25 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Search stored logs and spans, newest first
     Search(SearchArgs),
+    /// Log templates of a file: per line, or with counts, most frequent first
+    Patterns(PatternsArgs),
     /// Ingest a bundled incident into a scratch data dir and search it
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// For each input line, in order, its template (variables written <*>)
+    #[arg(long)]
+    pub per_line: bool,
+
+    /// One JSON object per template: {id, template, count}
+    #[arg(long, conflicts_with = "per_line")]
+    pub json: bool,
+
+    /// A file of log lines, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]

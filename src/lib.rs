@@ -4,11 +4,13 @@
 //! signals) -> `store` (Tantivy for logs and spans, SQLite for metrics and alerts) ->
 //! the commands in `cmd`.
 
+pub mod analysis;
 pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod ingest;
 pub mod loadgen;
+pub mod loghub;
 pub mod model;
 pub mod sanitize;
 pub mod sources;

@@ -9,7 +9,7 @@ use std::io::Write;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         // splitmix64
         self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
         let mut z = self.0;
@@ -18,7 +18,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -72,8 +72,8 @@ pub fn generate(w: &mut impl Write, bytes: u64, seed: u64) -> std::io::Result<Ge
         let svc = SERVICES[rng.below(SERVICES.len() as u64) as usize];
         let region = REGIONS[rng.below(REGIONS.len() as u64) as usize];
         let ip = format!("10.{}.{}.{}", rng.below(4), rng.below(256), 1 + rng.below(254));
-        let req = format!("req-{:012x}", rng.next() & 0xffff_ffff_ffff);
-        let trace = format!("{:016x}{:016x}", rng.next(), rng.next());
+        let req = format!("req-{:012x}", rng.next_u64() & 0xffff_ffff_ffff);
+        let trace = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
         let route = ROUTES[rng.below(ROUTES.len() as u64) as usize];
         let dur = rng.below(900) + 3;
         let roll = rng.below(1000);
@@ -95,7 +95,7 @@ pub fn generate(w: &mut impl Write, bytes: u64, seed: u64) -> std::io::Result<Ge
         };
         let mut text = msg;
         if line > 0 && line % needle_every == 0 && needles.len() < 5 {
-            let n = format!("needle-{:x}-{}", rng.next(), needles.len());
+            let n = format!("needle-{:x}-{}", rng.next_u64(), needles.len());
             text.push_str(&format!(" marker={n}"));
             needles.push(n);
         }

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod ingest;
+pub mod patterns;
 pub mod search;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             search::run(&ctx, &args)
         }
+        Command::Patterns(args) => patterns::run(&args),
         Command::Demo => demo::run(data_dir, cli.config.as_deref()),
     }
 }

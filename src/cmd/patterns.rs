@@ -1,0 +1,58 @@
+//! `firewatch patterns [--per-line] FILE`
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::analysis::templates::{MinerConfig, TemplateMiner};
+use crate::cli::PatternsArgs;
+use crate::sanitize::terminal_safe;
+
+pub fn run(args: &PatternsArgs) -> anyhow::Result<ExitCode> {
+    let input: Box<dyn Read> = if args.path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(&args.path).with_context(|| format!("cannot open {}", args.path.display()))?)
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, input);
+    let mut miner = TemplateMiner::new(MinerConfig::default());
+    let mut ids = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).with_context(|| format!("cannot read {}", args.path.display()))? == 0 {
+            break;
+        }
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        let line = String::from_utf8_lossy(&buf);
+        ids.push(miner.add(&line));
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.per_line {
+        // A template can still generalize after a line joined it: print the final ones.
+        let mut cache: Vec<Option<String>> = Vec::new();
+        for id in ids {
+            let i = id as usize;
+            if cache.len() <= i {
+                cache.resize(i + 1, None);
+            }
+            let t = cache[i].get_or_insert_with(|| terminal_safe(&miner.template(id)).into_owned());
+            writeln!(out, "{t}")?;
+        }
+    } else {
+        let mut all = miner.templates();
+        all.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        for (id, template, count) in all {
+            if args.json {
+                writeln!(out, "{}", serde_json::json!({"id": id, "template": template, "count": count}))?;
+            } else {
+                writeln!(out, "{count:>8}  {}", terminal_safe(&template))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
