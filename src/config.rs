@@ -32,6 +32,7 @@ pub struct Config {
 pub struct StoreConfig {
     pub writer_memory_mb: usize,
     pub writer_threads: usize,
+    pub merge_max_docs: usize,
     pub commit_interval: String,
 }
 

@@ -1,4 +1,5 @@
 //! The analysis stage: pure functions over signals, no I/O.
 
+pub mod anomaly;
 pub mod template_eval;
 pub mod templates;

@@ -62,6 +62,7 @@ pub fn writer_config(ctx: &Ctx) -> WriterConfig {
         memory_bytes: ctx.config.store.writer_memory_mb << 20,
         threads: ctx.config.store.writer_threads,
         commit_interval: ctx.config.commit_interval(),
+        max_docs_before_merge: ctx.config.store.merge_max_docs,
         ..WriterConfig::default()
     }
 }

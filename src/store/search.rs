@@ -56,26 +56,26 @@ pub fn search(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<Se
     let weight = q.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let limit = req.limit.max(1);
 
-    let mut segments: Vec<(i64, u32)> = Vec::new();
+    let mut segments = Vec::new();
     for (ord, seg) in searcher.segment_readers().iter().enumerate() {
         if seg.num_docs() == 0 {
             continue;
         }
         let col = seg.fast_fields().date("timestamp")?;
-        segments.push((col.max_value().into_timestamp_nanos(), ord as u32));
+        segments.push((col.max_value().into_timestamp_nanos(), ord as u32, col));
     }
-    segments.sort_unstable_by(|a, b| b.cmp(a));
+    segments.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
 
     // Min-heap of the newest hits: the root is the oldest kept.
     let mut heap: BinaryHeap<Reverse<(i64, DocAddress)>> = BinaryHeap::with_capacity(limit + 1);
     let mut searched = 0;
-    for &(seg_max, ord) in &segments {
+    for (seg_max, ord, col) in &segments {
+        let (seg_max, ord) = (*seg_max, *ord);
         if heap.len() >= limit && heap.peek().is_some_and(|Reverse((oldest, _))| seg_max < *oldest) {
             break;
         }
         searched += 1;
         let seg = searcher.segment_reader(ord);
-        let col = seg.fast_fields().date("timestamp")?;
         let alive = seg.alive_bitset();
         weight.for_each_no_score(seg, &mut |docs| {
             for &doc in docs {

@@ -19,15 +19,18 @@ pub struct WriterConfig {
     pub threads: usize,
     pub commit_docs: u64,
     pub commit_interval: Duration,
+    /// Segments larger than this are not merged again.
+    pub max_docs_before_merge: usize,
 }
 
 impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
-            memory_bytes: 256 << 20,
+            memory_bytes: 96 << 20,
             threads: 2,
             commit_docs: 2_000_000,
             commit_interval: Duration::from_secs(5),
+            max_docs_before_merge: 50_000,
         }
     }
 }
@@ -63,6 +66,15 @@ impl WriterHandle {
                 TantivyError::LockFailure(..) => StoreError::Locked { dir: store.dir.clone() },
                 other => StoreError::Index(other),
             })?;
+        // Only small segments (from frequent commits) are merged. Segments flushed by a bulk
+        // ingest stay as they are: they hold consecutive stretches of time, which newest-first
+        // search uses to stop early, and merging them would rewrite the whole index again
+        // (measured: +70% ingest time on 200 MB) and hold merge buffers in memory.
+        let mut policy = tantivy::merge_policy::LogMergePolicy::default();
+        policy.set_max_docs_before_merge(cfg.max_docs_before_merge);
+        // Retention deletes: a segment that is mostly deleted is rewritten to give the space back.
+        policy.set_del_docs_ratio_before_merge(0.3);
+        writer.set_merge_policy(Box::new(policy));
         let manifest = store.manifest()?;
         let id_field = store.fields.id;
         // Few batches in flight: enough to keep the indexing threads busy, bounded in memory.
