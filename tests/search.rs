@@ -46,6 +46,11 @@ fn words_phrases_booleans_fields_and_time() {
     assert_eq!(fw.count("db.pool:main"), 2);
     assert_eq!(fw.count("exhaust*"), 1);
     assert_eq!(fw.count("nothing-like-this"), 0);
+    // A log line cannot forge an attribute with the separators the index uses internally.
+    let forged = fw.write("forged.log", "2026-11-20T15:09:00Z INFO hi \u{1d}user.role\u{1f}admin\n".as_bytes());
+    fw.ok(&["ingest", forged.to_str().unwrap()]);
+    assert_eq!(fw.count("user.role:admin"), 0);
+    assert_eq!(fw.count("admin"), 1);
 
     let between =
         fw.ok(&["search", "--since", "2026-11-20T15:01:00Z", "--until", "2026-11-20T15:03:00Z", "--count", "*"]);

@@ -32,29 +32,35 @@ fn merged_attributes(resource: &Resource, attributes: &Map<String, Value>) -> Ma
 
 /// The attribute field's text: `key KEY_SEP value` entries, nested keys joined with dots,
 /// one entry per array element.
-fn attr_text(attributes: &Map<String, Value>) -> String {
+fn attr_text(attributes: &Map<String, Value>, out: &mut String) {
     fn walk(key: &str, v: &Value, out: &mut String) {
         match v {
             Value::Null => {}
             Value::Array(a) => a.iter().for_each(|x| walk(key, x, out)),
             Value::Object(o) => o.iter().for_each(|(k, x)| walk(&format!("{key}.{k}"), x, out)),
             scalar => {
-                out.push_str(key);
+                out.extend(key.chars().map(|c| if c.is_control() { ' ' } else { c }));
                 out.push(tokenizer::KEY_SEP);
                 match scalar {
-                    Value::String(s) => out.extend(s.chars().map(|c| if c == tokenizer::ENTRY_SEP { ' ' } else { c })),
+                    Value::String(s) => out.extend(s.chars().map(|c| if c.is_control() { ' ' } else { c })),
                     other => out.push_str(&other.to_string()),
                 }
                 out.push(tokenizer::ENTRY_SEP);
             }
         }
     }
-    let mut out = String::new();
-    attributes.iter().for_each(|(k, v)| walk(k, v, &mut out));
-    out
+    attributes.iter().for_each(|(k, v)| walk(k, v, out));
 }
 
-fn add_common(doc: &mut TantivyDocument, f: &Fields, resource: &Resource, attributes: Map<String, Value>) {
+/// Service, region, host, and the indexed words: `words` (the body's) followed by the
+/// attribute entries.
+fn add_common(
+    doc: &mut TantivyDocument,
+    f: &Fields,
+    resource: &Resource,
+    attributes: Map<String, Value>,
+    mut words: String,
+) {
     if let Some(s) = &resource.service {
         doc.add_text(f.service, s);
     }
@@ -64,10 +70,15 @@ fn add_common(doc: &mut TantivyDocument, f: &Fields, resource: &Resource, attrib
     if let Some(h) = &resource.host {
         doc.add_text(f.host, h);
     }
-    let attrs = attr_text(&attributes);
-    if !attrs.is_empty() {
-        doc.add_text(f.attrs, attrs);
+    // Telemetry must not forge attribute entries: the separators cannot come from the body.
+    if words.contains([tokenizer::ATTRS_START, tokenizer::ENTRY_SEP, tokenizer::KEY_SEP]) {
+        words = words.replace([tokenizer::ATTRS_START, tokenizer::ENTRY_SEP, tokenizer::KEY_SEP], " ");
     }
+    if !attributes.is_empty() {
+        words.push(tokenizer::ATTRS_START);
+        attr_text(&attributes, &mut words);
+    }
+    doc.add_text(f.text, words);
     if !attributes.is_empty() {
         doc.add_text(f.attributes_json, serde_json::to_string(&attributes).unwrap_or_default());
     }
@@ -81,19 +92,6 @@ pub fn log_doc(f: &Fields, r: &LogRecord) -> TantivyDocument {
     doc.add_text(f.severity, r.severity.as_str());
     doc.add_u64(f.severity_number, r.severity.number());
     doc.add_text(f.body, &r.body);
-    match r
-        .time_span
-        .filter(|(a, b)| a < b && *b <= r.body.len() && r.body.is_char_boundary(*a) && r.body.is_char_boundary(*b))
-    {
-        Some((a, b)) => {
-            let mut t = String::with_capacity(r.body.len() - (b - a) + 1);
-            t.push_str(&r.body[..a]);
-            t.push(' ');
-            t.push_str(&r.body[b..]);
-            doc.add_text(f.text, t);
-        }
-        None => doc.add_text(f.text, &r.body),
-    }
     if let Some(t) = &r.trace_id {
         doc.add_text(f.trace_id, t);
     }
@@ -101,7 +99,14 @@ pub fn log_doc(f: &Fields, r: &LogRecord) -> TantivyDocument {
         doc.add_text(f.span_id, s);
     }
     doc.add_u64(f.duration_us, 0);
-    add_common(&mut doc, f, &r.resource, merged_attributes(&r.resource, &r.attributes));
+    let time_span = r
+        .time_span
+        .filter(|(a, b)| a < b && *b <= r.body.len() && r.body.is_char_boundary(*a) && r.body.is_char_boundary(*b));
+    let words = match time_span {
+        Some((a, b)) => format!("{} {}", &r.body[..a], &r.body[b..]),
+        None => r.body.clone(),
+    };
+    add_common(&mut doc, f, &r.resource, merged_attributes(&r.resource, &r.attributes), words);
     doc
 }
 
@@ -117,8 +122,7 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
         Some(m) if !m.is_empty() => format!("{} ({m})", s.name),
         _ => s.name.clone(),
     };
-    doc.add_text(f.text, &body);
-    doc.add_text(f.body, body);
+    doc.add_text(f.body, &body);
     doc.add_text(f.trace_id, &s.trace_id);
     doc.add_text(f.span_id, &s.span_id);
     if let Some(p) = &s.parent_span_id {
@@ -128,7 +132,7 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
     let mut attrs = merged_attributes(&s.resource, &s.attributes);
     attrs.insert("span.kind".into(), Value::String(s.kind.as_str().into()));
     attrs.insert("span.status".into(), Value::String(if s.error { "error" } else { "unset" }.into()));
-    add_common(&mut doc, f, &s.resource, attrs);
+    add_common(&mut doc, f, &s.resource, attrs, body);
     doc
 }
 

@@ -75,7 +75,6 @@ impl Store {
             Index::create(mmap, schema, tantivy::IndexSettings::default()).map_err(|e| corrupt(&e))?
         };
         index.tokenizers().register(tokenizer::NAME, tokenizer::FwTokenizer::default());
-        index.tokenizers().register(tokenizer::ATTR_NAME, tokenizer::AttrTokenizer::default());
         Ok(Store { dir: data_dir.to_path_buf(), index, fields })
     }
 

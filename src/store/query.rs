@@ -9,7 +9,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, Term};
+use tantivy::Term;
 
 use super::schema::Fields;
 use super::tokenizer::{self, chunks, compound_text, words};
@@ -243,21 +243,20 @@ pub fn highlight_terms(node: &Node) -> Vec<String> {
     out
 }
 
-/// Turns the tree into a Tantivy query. The searcher is consulted to pick, for ids and
-/// addresses, the single whole-identifier term when the index has it.
-pub fn build(node: &Node, f: &Fields, searcher: &Searcher) -> Result<Box<dyn Query>, QueryError> {
+/// Turns the tree into a Tantivy query.
+pub fn build(node: &Node, f: &Fields) -> Result<Box<dyn Query>, QueryError> {
     Ok(match node {
         Node::All => Box::new(AllQuery),
-        Node::Term { field, text, phrase } => term_query(field.as_deref(), text, *phrase, f, searcher)?,
+        Node::Term { field, text, phrase } => term_query(field.as_deref(), text, *phrase, f)?,
         Node::And(parts) => {
             let mut clauses = Vec::new();
             let mut positive = false;
             for p in parts {
                 match p {
-                    Node::Not(inner) => clauses.push((Occur::MustNot, build(inner, f, searcher)?)),
+                    Node::Not(inner) => clauses.push((Occur::MustNot, build(inner, f)?)),
                     other => {
                         positive = true;
-                        clauses.push((Occur::Must, build(other, f, searcher)?))
+                        clauses.push((Occur::Must, build(other, f)?))
                     }
                 }
             }
@@ -267,13 +266,12 @@ pub fn build(node: &Node, f: &Fields, searcher: &Searcher) -> Result<Box<dyn Que
             Box::new(BooleanQuery::new(clauses))
         }
         Node::Or(alts) => {
-            let clauses = alts.iter().map(|a| Ok((Occur::Should, build(a, f, searcher)?))).collect::<Result<_, _>>()?;
+            let clauses = alts.iter().map(|a| Ok((Occur::Should, build(a, f)?))).collect::<Result<_, _>>()?;
             Box::new(BooleanQuery::new(clauses))
         }
-        Node::Not(inner) => Box::new(BooleanQuery::new(vec![
-            (Occur::Must, Box::new(AllQuery)),
-            (Occur::MustNot, build(inner, f, searcher)?),
-        ])),
+        Node::Not(inner) => {
+            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, build(inner, f)?)]))
+        }
     })
 }
 
@@ -299,13 +297,7 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
-fn term_query(
-    field: Option<&str>,
-    text: &str,
-    phrase: bool,
-    f: &Fields,
-    searcher: &Searcher,
-) -> Result<Box<dyn Query>, QueryError> {
+fn term_query(field: Option<&str>, text: &str, phrase: bool, f: &Fields) -> Result<Box<dyn Query>, QueryError> {
     let lower = text.to_lowercase();
     let raw = |fld: Field| -> Result<Box<dyn Query>, QueryError> {
         match lower.strip_suffix('*') {
@@ -316,10 +308,7 @@ fn term_query(
     match field {
         // A bare word is looked for in the body and in the record's attribute values and ids.
         None => {
-            let mut alts = vec![
-                (Occur::Should, text_query(f.text, None, text, phrase, searcher)?),
-                (Occur::Should, text_query(f.attrs, None, text, phrase, searcher)?),
-            ];
+            let mut alts = vec![(Occur::Should, text_query(f.text, None, text, phrase)?)];
             // A bare trace or span id finds the records that carry it.
             if !phrase && (16..=32).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit()) {
                 alts.push((Occur::Should, raw_term(f.trace_id, &lower)));
@@ -327,7 +316,7 @@ fn term_query(
             }
             Ok(Box::new(BooleanQuery::new(alts)))
         }
-        Some("body") => text_query(f.text, None, text, phrase, searcher),
+        Some("body") => text_query(f.text, None, text, phrase),
         Some("service") | Some("service.name") => raw(f.service),
         Some("region") | Some("cloud.region") => raw(f.region),
         Some("host") | Some("host.name") => raw(f.host),
@@ -337,7 +326,7 @@ fn term_query(
         Some("span_id") => raw(f.span_id),
         Some("severity") | Some("level") => severity_query(f, &lower),
         // Record and resource attributes: the `@key` token followed by the value.
-        Some(attr) => text_query(f.attrs, Some(attr), text, phrase, searcher),
+        Some(attr) => text_query(f.text, Some(attr), text, phrase),
     }
 }
 
@@ -369,18 +358,8 @@ fn mk_term(field: Field, token: &str) -> Term {
     Term::from_field_text(field, token)
 }
 
-fn exists(searcher: &Searcher, term: &Term) -> bool {
-    searcher.doc_freq(term).map(|n| n > 0).unwrap_or(true)
-}
-
 /// A word, identifier or phrase against the body (or an attribute path).
-fn text_query(
-    field: Field,
-    path: Option<&str>,
-    text: &str,
-    phrase: bool,
-    searcher: &Searcher,
-) -> Result<Box<dyn Query>, QueryError> {
+fn text_query(field: Field, path: Option<&str>, text: &str, phrase: bool) -> Result<Box<dyn Query>, QueryError> {
     // Prefix search on a single word.
     if !phrase {
         if let Some(p) = text.strip_suffix('*') {
@@ -397,9 +376,8 @@ fn text_query(
         }
     }
     // `exact`: every word at its position, which finds what a word-bounded grep finds.
-    // `fast`: the same with each multi-word chunk replaced by its whole-identifier token
-    // when the index has it; one short posting list instead of a phrase over common
-    // digits. The two are OR-ed: the fast one for speed, the exact one so that an id
+    // `fast`: the same with each multi-word chunk replaced by its whole-identifier token:
+    // one short posting list instead of a phrase over common digits. The two are OR-ed: the fast one for speed, the exact one so that an id
     // glued to more text (`[/10.0.0.1:3888:Listener]`) is still found.
     let mut exact: Vec<(usize, Term)> = Vec::new();
     let mut fast: Vec<(usize, Term)> = Vec::new();
@@ -413,14 +391,11 @@ fn text_query(
     }
     // A whole dotted run (an address) is always indexed as one token: nothing else needed.
     if !phrase && tokenizer::is_dotted(text) && text.split('.').nth(1).is_some() {
-        let whole = mk_term(field, &compound_text(text));
-        if exists(searcher, &whole) {
-            fast.push((position, whole));
-            return Ok(match fast.len() {
-                1 => Box::new(TermQuery::new(fast.remove(0).1, IndexRecordOption::Basic)),
-                _ => Box::new(PhraseQuery::new_with_offset(fast)),
-            });
-        }
+        fast.push((position, mk_term(field, &compound_text(text))));
+        return Ok(match fast.len() {
+            1 => Box::new(TermQuery::new(fast.remove(0).1, IndexRecordOption::Basic)),
+            _ => Box::new(PhraseQuery::new_with_offset(fast)),
+        });
     }
     for chunk in chunks(text) {
         let ws: Vec<(usize, usize)> = words(text, chunk).collect();
@@ -434,9 +409,7 @@ fn text_query(
             }
         }
         let compound = compound_text(&text[chunk.from..chunk.to]);
-        let whole = (ws.len() > 1 && compound.len() <= tokenizer::MAX_COMPOUND)
-            .then(|| mk_term(field, &compound))
-            .filter(|t| exists(searcher, t));
+        let whole = (ws.len() > 1 && compound.len() <= tokenizer::MAX_COMPOUND).then(|| mk_term(field, &compound));
         match whole {
             Some(t) => {
                 fast.push((position, t));

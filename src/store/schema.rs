@@ -22,15 +22,13 @@ pub struct Fields {
     pub host: Field,
     /// The record as written (stored).
     pub body: Field,
-    /// The words of the body (indexed).
+    /// The words of the body, then the attributes as `@key` + value tokens (indexed):
+    /// bare words find an order id wherever it is, `key:value` finds it under its key.
     pub text: Field,
     pub trace_id: Field,
     pub span_id: Field,
     pub parent_span_id: Field,
     pub duration_us: Field,
-    /// Record and resource attributes (and the record's ids) as `@key` + value tokens:
-    /// `key:value` queries, and bare words that find an order id wherever it is.
-    pub attrs: Field,
     /// The same attributes as exact JSON text, for display and export.
     pub attributes_json: Field,
 }
@@ -43,12 +41,6 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(tokenizer::NAME)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions)
             // Results are ordered by time, never by BM25: no norms, no scoring metadata.
-            .set_fieldnorms(false),
-    );
-    let attrs = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(tokenizer::ATTR_NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
             .set_fieldnorms(false),
     );
     let date =
@@ -69,7 +61,6 @@ pub fn build() -> (Schema, Fields) {
         span_id: b.add_text_field("span_id", STRING | STORED),
         parent_span_id: b.add_text_field("parent_span_id", STRING | STORED),
         duration_us: b.add_u64_field("duration_us", num),
-        attrs: b.add_text_field("attrs", attrs),
         attributes_json: b.add_text_field("attributes_json", STORED),
     };
     (b.build(), fields)

@@ -40,9 +40,9 @@ fn tdate(t: DateTime<Utc>) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(i64::MAX))
 }
 
-fn compile(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<(Box<dyn Query>, Node)> {
+fn compile(f: &Fields, req: &SearchRequest) -> Result<(Box<dyn Query>, Node)> {
     let node = query::parse(&req.query)?;
-    let mut q = query::build(&node, f, searcher)?;
+    let mut q = query::build(&node, f)?;
     if req.since.is_some() || req.until.is_some() {
         let lo = req.since.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_date(f.timestamp, tdate(t))));
         let hi = req.until.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_date(f.timestamp, tdate(t))));
@@ -52,7 +52,7 @@ fn compile(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<(Box<
 }
 
 pub fn search(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<SearchResult> {
-    let (q, node) = compile(f, searcher, req)?;
+    let (q, node) = compile(f, req)?;
     let weight = q.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let limit = req.limit.max(1);
 
@@ -109,6 +109,6 @@ pub fn search(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<Se
 
 /// Exact number of matching records.
 pub fn count(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<u64> {
-    let (q, _) = compile(f, searcher, req)?;
+    let (q, _) = compile(f, req)?;
     Ok(searcher.search(&q, &Count)? as u64)
 }

@@ -9,9 +9,10 @@
 //! every dotted run (`10.0.0.1`, `payments.internal`, `2.14.1`) gets its own token
 //! wherever it appears, so that addresses and versions never need a phrase query.
 //!
-//! Attributes go to one field as `key=value` entries: the key is a single `@key` token
-//! (no bare word can produce it, so free text never matches keys), the value is
-//! tokenized like the body right after it.
+//! Attributes follow the body in the same field, as entries: the key is a single `@key`
+//! token (no bare word can produce it, so free text never matches keys), the value is
+//! tokenized like the body right after it. One field means one term lookup per segment
+//! for a bare word, whether it is in the body or in an attribute.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
@@ -21,9 +22,11 @@ pub const MAX_WORD: usize = 64;
 pub const MAX_COMPOUND: usize = 128;
 
 pub const NAME: &str = "fw";
-pub const ATTR_NAME: &str = "fw_attrs";
 
-/// Separates entries, and a key from its value, in the text given to the attribute field.
+/// In the text given to the index: starts the attributes after the body, separates
+/// attribute entries, and a key from its value. Control characters, so no log text is
+/// mistaken for them (they are delimiters to the word tokenizer).
+pub const ATTRS_START: char = '\u{1d}';
 pub const ENTRY_SEP: char = '\u{1e}';
 pub const KEY_SEP: char = '\u{1f}';
 
@@ -188,22 +191,6 @@ pub struct FwTokenizer {
     pending: TokenBuf,
 }
 
-/// The attribute field's tokenizer: `@key` tokens, then the value's tokens.
-#[derive(Clone, Default)]
-pub struct AttrTokenizer {
-    pending: TokenBuf,
-}
-
-impl Tokenizer for AttrTokenizer {
-    type TokenStream<'a> = FwTokenStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> FwTokenStream<'a> {
-        self.pending.clear();
-        attr_tokenize_into(text, &mut self.pending);
-        FwTokenStream { tokens: &mut self.pending, idx: 0 }
-    }
-}
-
 /// The key token of an attribute.
 pub fn key_token(key: &str) -> String {
     let mut t = String::with_capacity(key.len() + 1);
@@ -212,9 +199,22 @@ pub fn key_token(key: &str) -> String {
     t
 }
 
-pub fn attr_tokenize_into(text: &str, out: &mut TokenBuf) {
-    let mut position = 0usize;
-    let mut offset = 0usize;
+/// Body, then attribute entries after a gap of positions.
+pub fn index_tokenize_into(text: &str, out: &mut TokenBuf) {
+    match text.split_once(ATTRS_START) {
+        Some((body, attrs)) => {
+            let next = tokenize_at(body, out, 0, 0);
+            attr_tokenize_at(attrs, out, next + 1, body.len() + ATTRS_START.len_utf8());
+        }
+        None => {
+            tokenize_at(text, out, 0, 0);
+        }
+    }
+}
+
+fn attr_tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base_offset: usize) {
+    let mut position = first_position;
+    let mut offset = base_offset;
     for entry in text.split(ENTRY_SEP) {
         let base = offset;
         offset += entry.len() + ENTRY_SEP.len_utf8();
@@ -245,7 +245,7 @@ impl Tokenizer for FwTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FwTokenStream<'a> {
         self.pending.clear();
-        tokenize_into(text, &mut self.pending);
+        index_tokenize_into(text, &mut self.pending);
         FwTokenStream { tokens: &mut self.pending, idx: 0 }
     }
 }
@@ -375,14 +375,25 @@ mod tests {
 
     #[test]
     fn attribute_entries() {
-        let text = format!("order.id{KEY_SEP}ord-7{ENTRY_SEP}peer{KEY_SEP}payments internal");
+        let text = format!("body words{ATTRS_START}order.id{KEY_SEP}ord-7{ENTRY_SEP}peer{KEY_SEP}payments internal");
         let mut out = TokenBuf::default();
-        attr_tokenize_into(&text, &mut out);
+        index_tokenize_into(&text, &mut out);
         let got: Vec<(&str, usize)> = out.as_slice().iter().map(|t| (t.text.as_str(), t.position)).collect();
         assert_eq!(
             got,
-            vec![("@order.id", 0), ("ord-7", 1), ("ord", 1), ("7", 2), ("@peer", 4), ("payments", 5), ("internal", 6)]
+            vec![
+                ("body", 0),
+                ("words", 1),
+                ("@order.id", 3),
+                ("ord-7", 4),
+                ("ord", 4),
+                ("7", 5),
+                ("@peer", 7),
+                ("payments", 8),
+                ("internal", 9)
+            ]
         );
+        assert!(out.as_slice().iter().all(|t| t.offset_to <= text.len() && t.offset_from <= t.offset_to));
     }
 
     #[test]
