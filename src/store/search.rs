@@ -64,7 +64,7 @@ pub fn search(f: &Fields, searcher: &Searcher, req: &SearchRequest) -> Result<Se
         let col = seg.fast_fields().date("timestamp")?;
         segments.push((col.max_value().into_timestamp_nanos(), ord as u32, col));
     }
-    segments.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    segments.sort_unstable_by_key(|s| std::cmp::Reverse((s.0, s.1)));
 
     // Min-heap of the newest hits: the root is the oldest kept.
     let mut heap: BinaryHeap<Reverse<(i64, DocAddress)>> = BinaryHeap::with_capacity(limit + 1);
