@@ -330,26 +330,24 @@ impl<'a> Ingestor<'a> {
         RecordId::of(&[&input.key_bytes, &offset.to_le_bytes(), &idx.to_le_bytes()])
     }
 
+    fn push_doc(input: &mut Input, id: RecordId, doc: TantivyDocument) {
+        if input.upsert {
+            input.upserts.push((id.to_string(), doc));
+        } else {
+            input.docs.push(doc);
+        }
+    }
+
     fn push_signal(&mut self, input: &mut Input, report: &mut FileReport, signal: Signal) {
         let f = &self.fields;
         match signal {
             Signal::Log(r) => {
                 report.logs += 1;
-                let doc = log_doc(f, &r);
-                if input.upsert {
-                    input.upserts.push((r.id.to_string(), doc));
-                } else {
-                    input.docs.push(doc);
-                }
+                Self::push_doc(input, r.id, log_doc(f, &r));
             }
             Signal::Span(s) => {
                 report.spans += 1;
-                let doc = span_doc(f, &s);
-                if input.upsert {
-                    input.upserts.push((s.id.to_string(), doc));
-                } else {
-                    input.docs.push(doc);
-                }
+                Self::push_doc(input, s.id, span_doc(f, &s));
             }
             Signal::Metric(m) => {
                 report.metrics += 1;
