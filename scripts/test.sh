@@ -29,4 +29,9 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
 step "cargo test"
-cargo test
+LOG=$(mktemp)
+trap 'rm -rf "$OTEL_OUT" "$LOG"' EXIT
+cargo test --lib --bins --tests 2>&1 | tee "$LOG"
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\ntests: %d passed, %d failed\n", p, f }' "$LOG"
