@@ -116,9 +116,10 @@ impl Severity {
         }
     }
 
+    /// The OpenTelemetry `severityText` spelling.
     pub fn label(self) -> &'static str {
         match self {
-            Severity::Unspecified => "-",
+            Severity::Unspecified => "",
             Severity::Trace => "TRACE",
             Severity::Debug => "DEBUG",
             Severity::Info => "INFO",

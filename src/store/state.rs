@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::{Result, StoreError};
-use crate::model::{Alert, AlertStatus, MetricPoint};
+use crate::model::{Alert, MetricPoint};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -45,9 +45,6 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(starts_at);
 ";
-
-/// A series' labels (JSON) and its points, oldest first.
-pub type Series = (String, Vec<(DateTime<Utc>, f64)>);
 
 pub struct StateDb {
     path: PathBuf,
@@ -167,44 +164,6 @@ impl StateDb {
             if let Ok(a) = serde_json::from_str::<Alert>(&row.map_err(self.err())?) {
                 out.push(a);
             }
-        }
-        Ok(out)
-    }
-
-    pub fn firing_alerts(&self) -> Result<usize> {
-        let status = AlertStatus::Firing.as_str();
-        self.conn
-            .query_row("SELECT count(*) FROM alerts WHERE status = ?1", [status], |r| r.get::<_, i64>(0))
-            .map(|n| n as usize)
-            .map_err(self.err())
-    }
-
-    pub fn metric_point_count(&self) -> Result<u64> {
-        self.conn
-            .query_row("SELECT count(*) FROM points", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(self.err())
-    }
-
-    /// Points of the series named `name`, oldest first: `(labels, [(time, value)])`.
-    pub fn series(&self, name: &str) -> Result<Vec<Series>> {
-        let mut out = Vec::new();
-        let mut s =
-            self.conn.prepare("SELECT id, labels FROM series WHERE name = ?1 ORDER BY labels").map_err(self.err())?;
-        let ids: Vec<(i64, String)> = s
-            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(self.err())?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(self.err())?;
-        let mut p =
-            self.conn.prepare("SELECT ts, value FROM points WHERE series = ?1 ORDER BY ts").map_err(self.err())?;
-        for (id, labels) in ids {
-            let pts = p
-                .query_map([id], |r| Ok((DateTime::<Utc>::from_timestamp_nanos(r.get(0)?), r.get(1)?)))
-                .map_err(self.err())?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(self.err())?;
-            out.push((labels, pts));
         }
         Ok(out)
     }
