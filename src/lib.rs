@@ -13,6 +13,7 @@ pub mod loadgen;
 pub mod loghub;
 pub mod model;
 pub mod sanitize;
+pub mod sim;
 pub mod sources;
 pub mod store;
 pub mod timearg;

@@ -1,0 +1,330 @@
+//! Writes a scenario the way real systems would hand it over: OTLP/JSON lines as the
+//! OpenTelemetry Collector's file exporter writes them, Alertmanager's `GET /api/v2/alerts`
+//! array (plus webhook notifications for the episodes it no longer lists), and the
+//! ground truth next to, not among, the telemetry so `firewatch ingest DIR/telemetry`
+//! never reads it.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use super::Scenario;
+use crate::model::{Alert, AlertStatus, MetricKind, MetricPoint, Resource};
+
+/// Records per exported line, as a collector batch processor would send them.
+const BATCH: usize = 256;
+const SCOPE: &str = "firewatch-sim";
+const BOUNDS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+/// Writes `DIR/telemetry/{logs,traces,metrics}.jsonl`, `DIR/telemetry/alerts.json`,
+/// `DIR/telemetry/alerts-history.jsonl` and `DIR/truth.json`; returns their paths.
+pub fn write_files(s: &Scenario, dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let tel = dir.join("telemetry");
+    std::fs::create_dir_all(&tel)?;
+    let mut out = Vec::new();
+
+    let p = tel.join("logs.jsonl");
+    write_batches(&p, &s.logs, |recs| {
+        json!({"resourceLogs": group(recs, |l| &l.resource).into_iter().map(|(res, ls)| json!({
+            "resource": resource_json(res),
+            "scopeLogs": [{"scope": {"name": SCOPE}, "logRecords": ls.iter().map(|l| log_json(l)).collect::<Vec<_>>()}],
+        })).collect::<Vec<_>>()})
+    })?;
+    out.push(p);
+
+    let p = tel.join("traces.jsonl");
+    write_batches(&p, &s.spans, |recs| {
+        json!({"resourceSpans": group(recs, |x| &x.resource).into_iter().map(|(res, ss)| json!({
+            "resource": resource_json(res),
+            "scopeSpans": [{"scope": {"name": SCOPE}, "spans": ss.iter().map(|x| span_json(x)).collect::<Vec<_>>()}],
+        })).collect::<Vec<_>>()})
+    })?;
+    out.push(p);
+
+    let p = tel.join("metrics.jsonl");
+    write_metrics(&p, s)?;
+    out.push(p);
+
+    // The API lists each alert once, in its latest state; earlier episodes of flapping
+    // alerts went out as resolved webhook notifications.
+    let mut last: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, a) in s.alerts.iter().enumerate() {
+        last.insert(&a.fingerprint, i);
+    }
+    let mut history = Vec::new();
+    let mut current = Vec::new();
+    for (i, a) in s.alerts.iter().enumerate() {
+        if last.get(a.fingerprint.as_str()) == Some(&i) {
+            current.push(api_alert(a));
+        } else {
+            history.push(webhook(a));
+        }
+    }
+    let p = tel.join("alerts-history.jsonl");
+    let mut w = BufWriter::new(File::create(&p)?);
+    for h in &history {
+        serde_json::to_writer(&mut w, h)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    out.push(p);
+
+    let p = tel.join("alerts.json");
+    std::fs::write(&p, serde_json::to_vec_pretty(&current)?)?;
+    out.push(p);
+
+    let p = dir.join("truth.json");
+    std::fs::write(&p, serde_json::to_vec_pretty(&s.truth)?)?;
+    out.push(p);
+    Ok(out)
+}
+
+fn write_batches<T>(path: &Path, records: &[T], line: impl Fn(&[T]) -> Value) -> io::Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    for chunk in records.chunks(BATCH) {
+        serde_json::to_writer(&mut w, &line(chunk))?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
+
+/// Records grouped by resource, in order of first appearance.
+fn group<T>(records: &[T], res: impl Fn(&T) -> &Arc<Resource>) -> Vec<(&Arc<Resource>, Vec<&T>)> {
+    let mut groups: Vec<(&Arc<Resource>, Vec<&T>)> = Vec::new();
+    for r in records {
+        let key = res(r);
+        match groups.iter_mut().find(|(k, _)| Arc::ptr_eq(k, key) || ***k == **key) {
+            Some((_, v)) => v.push(r),
+            None => groups.push((key, vec![r])),
+        }
+    }
+    groups
+}
+
+fn nanos(t: DateTime<Utc>) -> String {
+    t.timestamp_nanos_opt().unwrap_or(0).to_string()
+}
+
+fn any_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => json!({"stringValue": s}),
+        Value::Bool(b) => json!({"boolValue": b}),
+        Value::Number(n) if n.is_i64() || n.is_u64() => json!({"intValue": n.to_string()}),
+        Value::Number(n) => json!({"doubleValue": n.as_f64().unwrap_or(0.0)}),
+        Value::Array(a) => json!({"arrayValue": {"values": a.iter().map(any_value).collect::<Vec<_>>()}}),
+        Value::Object(m) => json!({"kvlistValue": {"values": attributes(m)}}),
+        Value::Null => json!({}),
+    }
+}
+
+fn attributes(m: &Map<String, Value>) -> Vec<Value> {
+    m.iter().map(|(k, v)| json!({"key": k, "value": any_value(v)})).collect()
+}
+
+fn resource_json(r: &Resource) -> Value {
+    json!({"attributes": attributes(&r.attributes)})
+}
+
+fn log_json(l: &crate::model::LogRecord) -> Value {
+    let mut o = json!({
+        "timeUnixNano": nanos(l.timestamp),
+        "observedTimeUnixNano": nanos(l.timestamp),
+        "severityNumber": l.severity.number(),
+        "severityText": l.severity.label(),
+        "body": {"stringValue": l.body},
+        "attributes": attributes(&l.attributes),
+    });
+    if let (Some(t), Some(s)) = (&l.trace_id, &l.span_id) {
+        o["traceId"] = json!(t);
+        o["spanId"] = json!(s);
+        o["flags"] = json!(1);
+    }
+    o
+}
+
+fn span_json(s: &crate::model::Span) -> Value {
+    let kind = match s.kind {
+        crate::model::SpanKind::Unspecified => 0,
+        crate::model::SpanKind::Internal => 1,
+        crate::model::SpanKind::Server => 2,
+        crate::model::SpanKind::Client => 3,
+        crate::model::SpanKind::Producer => 4,
+        crate::model::SpanKind::Consumer => 5,
+    };
+    let status = match (&s.error, &s.status_message) {
+        (true, Some(m)) => json!({"code": 2, "message": m}),
+        (true, None) => json!({"code": 2}),
+        _ => json!({}),
+    };
+    let mut o = json!({
+        "traceId": s.trace_id,
+        "spanId": s.span_id,
+        "flags": 257,
+        "name": s.name,
+        "kind": kind,
+        "startTimeUnixNano": nanos(s.start),
+        "endTimeUnixNano": nanos(s.end),
+        "attributes": attributes(&s.attributes),
+        "status": status,
+    });
+    if let Some(p) = &s.parent_span_id {
+        o["parentSpanId"] = json!(p);
+    }
+    o
+}
+
+/// (service, region, host) as metric labels name a resource.
+type ResourceKey = (String, String, String);
+
+/// Metrics go out one line per minute, grouped by the resource their labels name.
+fn write_metrics(path: &Path, s: &Scenario) -> io::Result<()> {
+    let by_key: BTreeMap<(&str, &str, &str), &Arc<Resource>> = s
+        .resources
+        .iter()
+        .map(|r| {
+            let k = (
+                r.service.as_deref().unwrap_or(""),
+                r.region.as_deref().unwrap_or(""),
+                r.host.as_deref().unwrap_or(""),
+            );
+            (k, r)
+        })
+        .collect();
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let mut start = 0;
+    while start < s.metrics.len() {
+        let t = s.metrics[start].timestamp;
+        let mut end = start;
+        while end < s.metrics.len() && s.metrics[end].timestamp == t && end - start < 4 * BATCH {
+            end += 1;
+        }
+        let label = |p: &MetricPoint, k: &str| p.labels.get(k).cloned().unwrap_or_default();
+        let mut groups: Vec<(ResourceKey, Vec<&MetricPoint>)> = Vec::new();
+        for p in &s.metrics[start..end] {
+            let key = (label(p, "service"), label(p, "region"), label(p, "host"));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(p),
+                None => groups.push((key, vec![p])),
+            }
+        }
+        let rms: Vec<Value> = groups
+            .iter()
+            .map(|((svc, region, host), points)| {
+                let res = by_key.get(&(svc.as_str(), region.as_str(), host.as_str()));
+                let resource = match res {
+                    Some(r) => resource_json(r),
+                    None => json!({"attributes": [
+                        {"key": "service.name", "value": {"stringValue": svc}},
+                        {"key": "cloud.region", "value": {"stringValue": region}},
+                        {"key": "host.name", "value": {"stringValue": host}},
+                    ]}),
+                };
+                json!({
+                    "resource": resource,
+                    "scopeMetrics": [{"scope": {"name": SCOPE}, "metrics": points.iter().map(|p| metric_json(p)).collect::<Vec<_>>()}],
+                })
+            })
+            .collect();
+        serde_json::to_writer(&mut w, &json!({"resourceMetrics": rms}))?;
+        w.write_all(b"\n")?;
+        start = end;
+    }
+    w.flush()
+}
+
+fn metric_json(p: &MetricPoint) -> Value {
+    // Resource labels are the resource's; the rest are point attributes.
+    let attrs: Vec<Value> = p
+        .labels
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "service" | "region" | "host"))
+        .map(|(k, v)| json!({"key": k, "value": {"stringValue": v}}))
+        .collect();
+    let time = nanos(p.timestamp);
+    let start = nanos(p.timestamp - chrono::Duration::seconds(60));
+    match p.kind {
+        MetricKind::Histogram | MetricKind::Summary => {
+            let count = p.count.unwrap_or(0);
+            let sum = p.sum.unwrap_or(0.0);
+            json!({"name": p.name, "unit": p.unit, "histogram": {"aggregationTemporality": 1, "dataPoints": [{
+                "attributes": attrs,
+                "startTimeUnixNano": start,
+                "timeUnixNano": time,
+                "count": count.to_string(),
+                "sum": sum,
+                "bucketCounts": buckets(count, p.value).iter().map(u64::to_string).collect::<Vec<_>>(),
+                "explicitBounds": BOUNDS,
+            }]}})
+        }
+        MetricKind::Sum => json!({"name": p.name, "unit": p.unit, "sum": {
+            "aggregationTemporality": 2, "isMonotonic": true,
+            "dataPoints": [{"attributes": attrs, "startTimeUnixNano": start, "timeUnixNano": time, "asDouble": p.value}],
+        }}),
+        MetricKind::Gauge => json!({"name": p.name, "unit": p.unit, "gauge": {
+            "dataPoints": [{"attributes": attrs, "timeUnixNano": time, "asDouble": p.value}],
+        }}),
+    }
+}
+
+/// Bucket counts of a fixed right-skewed shape around `mean`, summing to `count`.
+fn buckets(count: u64, mean: f64) -> Vec<u64> {
+    const SHAPE: [(f64, f64); 5] = [(0.3, 0.1), (0.6, 0.25), (1.0, 0.35), (1.6, 0.2), (3.0, 0.1)];
+    let mut out = vec![0u64; BOUNDS.len() + 1];
+    let mut left = count;
+    for (i, (mult, weight)) in SHAPE.iter().enumerate() {
+        let n = if i + 1 == SHAPE.len() { left } else { ((count as f64 * weight) as u64).min(left) };
+        left -= n;
+        let v = mean * mult;
+        let b = BOUNDS.iter().position(|&x| v <= x).unwrap_or(BOUNDS.len());
+        out[b] += n;
+    }
+    out
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn api_alert(a: &Alert) -> Value {
+    let state = if a.status == AlertStatus::Suppressed { "suppressed" } else { "active" };
+    json!({
+        "annotations": a.annotations,
+        "endsAt": a.ends_at.map(rfc3339),
+        "fingerprint": a.fingerprint,
+        "receivers": [{"name": "oncall"}],
+        "startsAt": rfc3339(a.starts_at),
+        "status": {"inhibitedBy": [], "silencedBy": [], "state": state},
+        "updatedAt": a.updated_at.map(rfc3339),
+        "generatorURL": a.generator_url,
+        "labels": a.labels,
+    })
+}
+
+fn webhook(a: &Alert) -> Value {
+    let status = if a.status == AlertStatus::Resolved { "resolved" } else { "firing" };
+    json!({
+        "version": "4",
+        "groupKey": format!("{{}}:{{alertname=\"{}\"}}", a.alertname),
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "firewatch",
+        "groupLabels": {"alertname": a.alertname},
+        "commonLabels": a.labels,
+        "commonAnnotations": a.annotations,
+        "externalURL": "http://alertmanager.shop.internal:9093",
+        "alerts": [{
+            "status": status,
+            "labels": a.labels,
+            "annotations": a.annotations,
+            "startsAt": rfc3339(a.starts_at),
+            "endsAt": a.ends_at.map(rfc3339),
+            "generatorURL": a.generator_url,
+            "fingerprint": a.fingerprint,
+        }],
+    })
+}
