@@ -307,19 +307,16 @@ impl<'a> Ingestor<'a> {
         Ok(best)
     }
 
+    /// The shared resource of records with these names; built once per distinct triple.
     fn resource(&mut self, service: Option<String>, region: Option<String>, host: Option<String>) -> Arc<Resource> {
         self.resources
-            .entry((service.clone(), region.clone(), host.clone()))
-            .or_insert_with(|| {
+            .entry((service, region, host))
+            .or_insert_with_key(|(service, region, host)| {
                 let mut r = Resource::default();
-                if let Some(s) = &service {
-                    r.set("service.name", s);
-                }
-                if let Some(s) = &region {
-                    r.set("cloud.region", s);
-                }
-                if let Some(s) = &host {
-                    r.set("host.name", s);
+                for (key, value) in [("service.name", service), ("cloud.region", region), ("host.name", host)] {
+                    if let Some(v) = value {
+                        r.set(key, v);
+                    }
                 }
                 Arc::new(r)
             })
