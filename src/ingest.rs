@@ -163,9 +163,13 @@ impl<'a> Ingestor<'a> {
             }
         };
         let mut head = vec![0u8; 1024];
-        let n = read_full(&mut file, &mut head).map_err(|e| io_error(&mut report, e));
-        let Ok(n) = n else { return Ok(report) };
-        head.truncate(n);
+        match read_full(&mut file, &mut head) {
+            Ok(n) => head.truncate(n),
+            Err(e) => {
+                report.error = Some(format!("cannot read: {e}"));
+                return Ok(report);
+            }
+        }
         if head.is_empty() {
             report.format = "empty".into();
             return Ok(report);
@@ -634,10 +638,6 @@ fn first_line_is_json(file: &mut File, max: usize) -> bool {
         return false;
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok()
-}
-
-fn io_error(report: &mut FileReport, e: io::Error) {
-    report.error = Some(format!("cannot read: {e}"));
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
