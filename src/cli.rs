@@ -29,10 +29,27 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Search stored logs and spans, newest first
     Search(SearchArgs),
-    /// Log templates of a file: per line, or with counts, most frequent first
+    /// Alerts grouped into incidents, each with its suspected root cause
+    Incidents(IncidentsArgs),
+    /// Log templates of a file (per line, or with counts, most frequent first), or of the stored logs
     Patterns(PatternsArgs),
     /// Ingest a bundled incident into a scratch data dir and search it
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentsArgs {
+    /// An array of {id, title, status, started_at, services, regions, alerts, root_cause, ...}
+    #[arg(long)]
+    pub json: bool,
+
+    /// Judge firing and resolved as of this time (RFC 3339) [default: now]
+    #[arg(long, value_name = "T")]
+    pub now: Option<String>,
+
+    /// Only alerts that started at or after this time [default: the day before the newest alert]
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -45,9 +62,9 @@ pub struct PatternsArgs {
     #[arg(long, conflicts_with = "per_line")]
     pub json: bool,
 
-    /// A file of log lines, or - for standard input
+    /// A file of log lines, or - for standard input [default: the templates of the stored logs, with counts]
     #[arg(value_name = "FILE")]
-    pub path: PathBuf,
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use tantivy::TantivyDocument;
 use xxhash_rust::xxh3::Xxh3;
 
+use crate::analysis::templates::{MinerConfig, TemplateMiner};
 use crate::model::{Alert, LogRecord, MetricPoint, RecordId, Resource, Severity, Signal};
 use crate::sources::lines::{LineInfo, LineReader};
 use crate::sources::plaintext::TextParser;
@@ -99,6 +100,10 @@ pub struct Ingestor<'a> {
     manifest: Manifest,
     opts: Options,
     resources: HashMap<ResourceKey, Arc<Resource>>,
+    /// Gives every log record its template id; the caller loads and saves it with the data dir.
+    pub miner: TemplateMiner,
+    /// Records per (template, hour), for `StateDb::add_template_counts`.
+    pub template_counts: HashMap<(u32, i64), u64>,
 }
 
 /// State of one input while it is read.
@@ -135,7 +140,16 @@ impl<'a> Ingestor<'a> {
         manifest: Manifest,
         opts: Options,
     ) -> Self {
-        Ingestor { writer, state, fields, manifest, opts, resources: HashMap::new() }
+        Ingestor {
+            writer,
+            state,
+            fields,
+            manifest,
+            opts,
+            resources: HashMap::new(),
+            miner: TemplateMiner::new(MinerConfig::default()),
+            template_counts: HashMap::new(),
+        }
     }
 
     fn stem(path: &Path) -> String {
@@ -344,7 +358,9 @@ impl<'a> Ingestor<'a> {
         match signal {
             Signal::Log(r) => {
                 report.logs += 1;
-                Self::push_doc(input, r.id, log_doc(f, &r));
+                let template = self.miner.add(&r.body);
+                *self.template_counts.entry((template, r.timestamp.timestamp().div_euclid(3600))).or_default() += 1;
+                Self::push_doc(input, r.id, log_doc(f, &r, Some(template)));
             }
             Signal::Span(s) => {
                 report.spans += 1;

@@ -19,6 +19,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use serde::{Deserialize, Serialize};
+
 /// Identifier of a cluster; stable for the lifetime of the miner.
 pub type TemplateId = u32;
 
@@ -29,7 +31,7 @@ const VAR_SYM: u32 = 0;
 
 /// Tuning knobs of [`TemplateMiner`]. The defaults were chosen on a mix of system logs and are meant
 /// to be used as-is for any source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MinerConfig {
     /// Minimum fraction of equal (or variable-matching) tokens for a line to join a cluster found
     /// through the prefix tree.
@@ -104,7 +106,7 @@ impl Hasher for IntHasher {
 type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
 
 /// Per-symbol facts, computed once when a template token is interned.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct SymMeta {
     /// Contains `<*>`.
     var: bool,
@@ -123,7 +125,7 @@ struct SymMeta {
 
 /// Interned template tokens. Only tokens that end up in a template are interned, so memory grows
 /// with the number of clusters, not with the number of distinct values seen.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Interner {
     map: HashMap<Box<str>, u32>,
     text: Vec<Box<str>>,
@@ -215,21 +217,22 @@ struct Tok {
     meta: SymMeta,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Cluster {
     tokens: Vec<u32>,
     count: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Node {
     children: IntMap<u32, u32>,
     wild: Option<u32>,
     clusters: Vec<u32>,
 }
 
-/// Online template miner; see the module docs for the algorithm.
-#[derive(Debug)]
+/// Online template miner; see the module docs for the algorithm. It serializes whole, so a data dir keeps its
+/// template ids from one run to the next.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TemplateMiner {
     cfg: MinerConfig,
     syms: Interner,
@@ -242,7 +245,9 @@ pub struct TemplateMiner {
     /// Catch-all cluster per token count, used once `max_clusters` is reached.
     overflow: IntMap<usize, u32>,
     // Scratch buffers reused across calls to avoid per-line allocation.
+    #[serde(skip)]
     buf: String,
+    #[serde(skip)]
     toks: Vec<Tok>,
 }
 
@@ -331,6 +336,15 @@ impl TemplateMiner {
     /// Number of lines that joined the cluster.
     pub fn count(&self, id: TemplateId) -> u64 {
         self.clusters.get(id as usize).map_or(0, |c| c.count)
+    }
+
+    /// Number of clusters; ids are `0..len()`.
+    pub fn len(&self) -> usize {
+        self.clusters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
     }
 
     /// All clusters, as (id, template, count).

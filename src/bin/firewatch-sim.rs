@@ -1,15 +1,85 @@
 //! usage: firewatch-sim OUT_DIR [--seed N] [--fault KIND] [--services N] [--minutes N] [--no-noise]
+//!        firewatch-sim eval [--scenarios N] [--seed N] [--explain]
 //!
 //! Writes a simulated incident (see `firewatch::sim`) as OTLP/JSON and Alertmanager
 //! files under OUT_DIR/telemetry, the ground truth to OUT_DIR/truth.json, and prints a
-//! summary of the ground truth.
+//! summary of the ground truth. `eval` runs the analysis on N generated scenarios
+//! (default 24, cycling through the fault kinds) and prints its scores against the
+//! ground truth; it exits 1 when a target of issue 4 is missed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use firewatch::sim::{self, FaultKind, ScenarioSpec};
 
-const USAGE: &str = "usage: firewatch-sim OUT_DIR [--seed N] [--fault KIND] [--services N] [--minutes N] [--no-noise]";
+const USAGE: &str = "usage: firewatch-sim OUT_DIR [--seed N] [--fault KIND] [--services N] [--minutes N] [--no-noise]\n       firewatch-sim eval [--scenarios N] [--seed N] [--explain]";
+
+fn eval(args: &[String]) -> ExitCode {
+    let (mut n, mut seed, mut explain) = (24usize, 1u64, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--explain" {
+            explain = true;
+            continue;
+        }
+        let v = it.next().and_then(|v| v.parse::<u64>().ok());
+        match (a.as_str(), v) {
+            ("--scenarios", Some(v)) => n = v as usize,
+            ("--seed", Some(v)) => seed = v,
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    println!(
+        "{:>4} {:<20} {:>4} {:>6} {:>5} {:>4} {:>6} {:>5} {:>5} {:>7}",
+        "seed", "fault", "svcs", "alerts", "incs", "true", "compr", "f1", "rank", "ms"
+    );
+    let mut scores = Vec::new();
+    for spec in sim::eval::suite(n, seed) {
+        let s = sim::generate(&spec);
+        let sc = sim::eval::evaluate(&s);
+        let rank = match sc.main_rank {
+            Some(r) if sc.main_named => r.to_string(),
+            Some(r) => format!("{r}?"),
+            None => "-".to_string(),
+        };
+        println!(
+            "{:>4} {:<20} {:>4} {:>6} {:>5} {:>4} {:>6.3} {:>5.3} {:>5} {:>7.1}",
+            sc.seed,
+            sc.fault.as_str(),
+            sc.services,
+            sc.alerts,
+            sc.incidents,
+            sc.truth_incidents,
+            sc.compression(),
+            sc.f1(),
+            rank,
+            sc.elapsed.as_secs_f64() * 1000.0
+        );
+        if explain {
+            sc.explain.iter().for_each(|l| println!("{l}"));
+        }
+        scores.push(sc);
+    }
+    let sum = sim::eval::summarize(&scores);
+    let slowest = scores.iter().map(|s| s.elapsed).max().unwrap_or_default();
+    println!(
+        "scenarios {}  compression {:.3}  pairwise-f1 {:.3}  AC@1 {:.3}  AC@3 {:.3}  (all incidents: AC@1 {:.3} AC@3 {:.3})  slowest analysis {:.0?}",
+        sum.scenarios, sum.compression, sum.f1, sum.ac1, sum.ac3, sum.ac1_all, sum.ac3_all, slowest
+    );
+    let ok = sum.compression >= 0.85 && sum.f1 >= 0.90 && sum.ac1 >= 0.80 && sum.ac3 >= 0.95;
+    println!(
+        "targets (compression >= 0.85, f1 >= 0.90, AC@1 >= 0.80, AC@3 >= 0.95): {}",
+        if ok { "met" } else { "MISSED" }
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
 
 fn parse(args: &[String]) -> Result<(PathBuf, ScenarioSpec), String> {
     let mut out = None;
@@ -41,6 +111,9 @@ fn parse(args: &[String]) -> Result<(PathBuf, ScenarioSpec), String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("eval") {
+        return eval(&args[1..]);
+    }
     let (dir, spec) = match parse(&args) {
         Ok(x) => x,
         Err(e) => {

@@ -15,6 +15,7 @@ use crate::sanitize::terminal_safe;
 use crate::sources::timestamp::TsContext;
 use crate::store::retention::{self, Policy};
 use crate::store::state::StateDb;
+use crate::store::templates::MinerFile;
 use crate::store::writer::{WriterConfig, WriterHandle};
 use crate::store::Store;
 
@@ -80,8 +81,10 @@ pub fn ingest_paths(ctx: &Ctx, paths: &[PathBuf], service: Option<String>) -> an
         max_line_bytes: ctx.config.ingest.max_line_bytes,
     };
     let mut files = Vec::new();
-    {
+    let miner_file = MinerFile::new(&ctx.data_dir);
+    let (miner, counts) = {
         let mut ingestor = Ingestor::new(&writer, &mut state, store.fields, store.manifest()?, opts);
+        ingestor.miner = miner_file.load()?;
         for path in expand(paths) {
             let report = if path == Path::new("-") {
                 ingestor.ingest_reader("-", std::io::stdin().lock())?
@@ -91,8 +94,13 @@ pub fn ingest_paths(ctx: &Ctx, paths: &[PathBuf], service: Option<String>) -> an
             tracing::info!(path = %report.path, records = report.records(), bad = report.bad, "ingested");
             files.push(report);
         }
-    }
+        (ingestor.miner, ingestor.template_counts)
+    };
+    // The miner goes to disk before the records that name its ids are committed: after a crash in between, ids
+    // point at templates that exist (with counts a little high), never at ones that were lost.
+    miner_file.save(&miner)?;
     writer.commit()?;
+    state.add_template_counts(&counts)?;
     let policy = Policy { max_age: ctx.config.max_age(), max_bytes: ctx.config.max_size() };
     retention::apply(&store, &writer, &mut state, policy, now)?;
     writer.finish()?;

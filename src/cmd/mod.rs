@@ -1,6 +1,7 @@
 //! Command handlers: resolve the data dir and config, then call into the stages.
 
 pub mod demo;
+pub mod incidents;
 pub mod ingest;
 pub mod patterns;
 pub mod search;
@@ -66,7 +67,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             search::run(&ctx, &args)
         }
-        Command::Patterns(args) => patterns::run(&args),
+        Command::Incidents(args) => {
+            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+            incidents::run(&ctx, &args)
+        }
+        Command::Patterns(args) => match &args.path {
+            Some(path) => patterns::run(path, &args),
+            None => {
+                let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+                patterns::run_stored(&ctx, &args)
+            }
+        },
         Command::Demo => demo::run(data_dir, cli.config.as_deref()),
     }
 }

@@ -1,19 +1,51 @@
 //! `firewatch patterns [--per-line] FILE`
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use chrono::{DateTime, SecondsFormat};
+
+use super::Ctx;
 use crate::analysis::templates::{MinerConfig, TemplateMiner};
 use crate::cli::PatternsArgs;
 use crate::sanitize::terminal_safe;
+use crate::store::state::StateDb;
+use crate::store::templates::MinerFile;
 
-pub fn run(args: &PatternsArgs) -> anyhow::Result<ExitCode> {
-    let input: Box<dyn Read> = if args.path.as_os_str() == "-" {
+/// The templates of everything ingested into the data dir, most records first, with when they were seen.
+pub fn run_stored(ctx: &Ctx, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
+    if args.per_line {
+        anyhow::bail!("--per-line needs a FILE: stored logs are listed by template, with counts");
+    }
+    let miner = MinerFile::new(&ctx.data_dir).load()?;
+    let totals = StateDb::open(&ctx.data_dir)?.template_totals()?;
+    let hour =
+        |h: i64| DateTime::from_timestamp(h * 3600, 0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if totals.is_empty() && !args.json {
+        writeln!(out, "no log templates yet: ingest logs into {} first", ctx.data_dir.display())?;
+    }
+    for (id, count, first, last) in totals {
+        let template = miner.template(id);
+        if args.json {
+            let v = serde_json::json!({"id": id, "template": template, "count": count, "first_seen": hour(first), "last_seen": hour(last + 1)});
+            writeln!(out, "{v}")?;
+        } else {
+            writeln!(out, "{count:>8}  {}", terminal_safe(&template))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(path: &Path, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
+    let input: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(&args.path).with_context(|| format!("cannot open {}", args.path.display()))?)
+        Box::new(std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut miner = TemplateMiner::new(MinerConfig::default());
@@ -21,7 +53,7 @@ pub fn run(args: &PatternsArgs) -> anyhow::Result<ExitCode> {
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf).with_context(|| format!("cannot read {}", args.path.display()))? == 0 {
+        if reader.read_until(b'\n', &mut buf).with_context(|| format!("cannot read {}", path.display()))? == 0 {
             break;
         }
         while matches!(buf.last(), Some(b'\n' | b'\r')) {

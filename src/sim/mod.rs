@@ -9,6 +9,7 @@
 //! sampled traces walk the call graph drawing latencies and errors from it, so logs,
 //! spans, metrics and alerts tell one consistent story.
 
+pub mod eval;
 mod otlp;
 
 use std::collections::BTreeMap;
@@ -1423,11 +1424,46 @@ impl Gen<'_> {
             let ends = resolve(self);
             let fp = self.alert(name, i, "page", f.onset + lag, ends, summary);
             self.keep(&mut fps, fp);
+            // Real rule sets watch a failure from more than one side: a companion alert on the root.
+            let companion = match f.kind {
+                FaultKind::SlowDatabase => {
+                    Some(("PostgresLongRunningQueries", format!("{root} has queries running over 30s")))
+                }
+                FaultKind::BadDeploy => {
+                    Some(("KubeDeploymentRolloutErrors", format!("{root} new replicas are failing requests")))
+                }
+                FaultKind::CacheOutage => {
+                    Some(("RedisRejectedConnections", format!("{root} is rejecting connections")))
+                }
+                FaultKind::RegionalNetwork => Some(("NodeNetworkErrors", format!("{root} hosts see packet loss"))),
+                FaultKind::ExpiredCertificate => {
+                    Some(("BlackboxProbeFailed", format!("probe of {root}.internal:443 failing")))
+                }
+                FaultKind::PoolExhaustion => {
+                    Some(("DBConnectionWaitHigh", format!("{root} requests wait for a connection")))
+                }
+                FaultKind::DiskFull => Some(("FilesystemAlmostOutOfSpace", format!("{root} /data above 95%"))),
+                FaultKind::MemoryLeak => None,
+            };
+            if let Some((name, summary)) = companion {
+                let lag = lag + range(&mut self.rng, 20, 120);
+                let ends = resolve(self);
+                let fp = self.alert(name, i, "warning", f.onset + lag, ends, summary);
+                self.keep(&mut fps, fp);
+            }
             if f.kind == FaultKind::MemoryLeak && f.onset + LEAK_CYCLE_S + 120 < d {
                 let ends = resolve(self);
                 let summary = format!("{root} restarted after OOMKilled");
                 let fp = self.alert("PodOOMKilled", i, "warning", f.onset + LEAK_CYCLE_S + 60, ends, summary);
                 self.keep(&mut fps, fp);
+                // Killed again within the hour: Kubernetes backs off restarting it.
+                if f.onset + 2 * LEAK_CYCLE_S + 120 < d && f.end.is_none_or(|e| e > f.onset + 2 * LEAK_CYCLE_S) {
+                    let ends = resolve(self);
+                    let summary = format!("{root} is restarting repeatedly (CrashLoopBackOff)");
+                    let at = f.onset + 2 * LEAK_CYCLE_S + 90;
+                    let fp = self.alert("KubePodCrashLooping", i, "warning", at, ends, summary);
+                    self.keep(&mut fps, fp);
+                }
             }
         }
         // Symptoms: callers (transitively) whose error rate or latency clearly rose.
@@ -1461,17 +1497,27 @@ impl Gen<'_> {
                 let depth_lag = if direct.contains(&s) { 0 } else { 60 };
                 let lag = range(&mut self.rng, 180, 420) + depth_lag;
                 let name = self.name(s).to_string();
-                let (alert, summary) = if s == 0 {
-                    ("SLOErrorBudgetBurn", format!("{name} is burning its 30-day error budget 14x too fast"))
-                } else if worse_err {
-                    ("HighErrorRate", format!("{name} 5xx ratio above 5%"))
-                } else {
-                    ("HighLatency", format!("{name} p99 latency above 1s"))
-                };
-                let sev = if s == 0 { "page" } else { "warning" };
-                let ends = resolve(self);
-                let fp = self.alert(alert, i, sev, f.onset + lag, ends, summary);
-                self.keep(&mut fps, fp);
+                // One alert per rule that the change crosses: error ratio, latency, and at the edge the SLO burn.
+                let mut fired: Vec<(&str, String, &str)> = Vec::new();
+                if s == 0 {
+                    fired.push((
+                        "SLOErrorBudgetBurn",
+                        format!("{name} is burning its 30-day error budget 14x too fast"),
+                        "page",
+                    ));
+                }
+                if worse_err {
+                    fired.push(("HighErrorRate", format!("{name} 5xx ratio above 5%"), "warning"));
+                }
+                if worse_lat {
+                    fired.push(("HighLatency", format!("{name} p99 latency above 1s"), "warning"));
+                }
+                for (k, (alert, summary, sev)) in fired.into_iter().enumerate() {
+                    let lag = lag + if k == 0 { 0 } else { range(&mut self.rng, 0, 90) };
+                    let ends = resolve(self);
+                    let fp = self.alert(alert, i, sev, f.onset + lag, ends, summary);
+                    self.keep(&mut fps, fp);
+                }
             }
         }
         self.incident_alerts.push(fps);

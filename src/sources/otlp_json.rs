@@ -61,15 +61,15 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn id_hex(bytes: &[u8]) -> Option<String> {
+pub fn id_hex(bytes: &[u8]) -> Option<String> {
     (!bytes.is_empty() && bytes.iter().any(|b| *b != 0)).then(|| hex(bytes))
 }
 
-fn time(nanos: u64) -> Option<DateTime<Utc>> {
+pub fn time(nanos: u64) -> Option<DateTime<Utc>> {
     (nanos > 0 && nanos <= i64::MAX as u64).then(|| DateTime::<Utc>::from_timestamp_nanos(nanos as i64))
 }
 
-fn resource(r: Option<&PResource>) -> Arc<Resource> {
+pub fn resource(r: Option<&PResource>) -> Arc<Resource> {
     Arc::new(Resource::from_attributes(r.map(|r| attributes(&r.attributes)).unwrap_or_default()))
 }
 
@@ -80,7 +80,7 @@ pub struct Converter<'a> {
 }
 
 impl Converter<'_> {
-    fn log(&mut self, res: &Arc<Resource>, scope: Option<&str>, r: &plogs::LogRecord) -> LogRecord {
+    pub fn log(&mut self, res: &Arc<Resource>, scope: Option<&str>, r: &plogs::LogRecord) -> LogRecord {
         let severity = match Severity::from_number(i64::from(r.severity_number)) {
             Severity::Unspecified => Severity::parse(&r.severity_text).unwrap_or(Severity::Unspecified),
             s => s,
@@ -110,7 +110,7 @@ impl Converter<'_> {
         }
     }
 
-    fn span(&mut self, res: &Arc<Resource>, s: &ptrace::Span) -> Option<Span> {
+    pub fn span(&mut self, res: &Arc<Resource>, s: &ptrace::Span) -> Option<Span> {
         let start = time(s.start_time_unix_nano)?;
         let end = time(s.end_time_unix_nano).unwrap_or(start);
         let mut attrs = attributes(&s.attributes);
@@ -146,7 +146,7 @@ impl Converter<'_> {
         })
     }
 
-    fn metric(&self, res: &Resource, m: &pmetrics::Metric, out: &mut Vec<Signal>) {
+    pub fn metric(&self, res: &Resource, m: &pmetrics::Metric, out: &mut Vec<Signal>) {
         let base = |attrs: &[KeyValue]| {
             let mut labels: BTreeMap<String, String> = attributes(attrs)
                 .into_iter()

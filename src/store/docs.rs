@@ -84,8 +84,11 @@ fn add_common(
     }
 }
 
-pub fn log_doc(f: &Fields, r: &LogRecord) -> TantivyDocument {
+pub fn log_doc(f: &Fields, r: &LogRecord, template: Option<u32>) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
+    if let Some(t) = template {
+        doc.add_u64(f.template_id, u64::from(t));
+    }
     doc.add_text(f.id, r.id.to_string());
     doc.add_text(f.kind, RecordKind::Log.as_str());
     doc.add_date(f.timestamp, tantivy_date(r.timestamp));
@@ -156,6 +159,8 @@ pub struct Hit {
     pub span_id: Option<String>,
     #[serde(skip)]
     pub duration_us: u64,
+    #[serde(skip)]
+    pub template_id: Option<u64>,
     pub attributes: Map<String, Value>,
 }
 
@@ -189,6 +194,7 @@ pub fn hit_from_doc(f: &Fields, doc: &TantivyDocument) -> Hit {
         trace_id: text(f.trace_id),
         span_id: text(f.span_id),
         duration_us: doc.get_first(f.duration_us).and_then(|v| v.as_u64()).unwrap_or(0),
+        template_id: doc.get_first(f.template_id).and_then(|v| v.as_u64()),
         attributes,
     }
 }

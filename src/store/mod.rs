@@ -6,9 +6,11 @@ pub mod docs;
 pub mod manifest;
 pub mod query;
 pub mod retention;
+pub mod scan;
 pub mod schema;
 pub mod search;
 pub mod state;
+pub mod templates;
 pub mod tokenizer;
 pub mod writer;
 
@@ -44,6 +46,8 @@ pub enum StoreError {
     Index(#[from] TantivyError),
     #[error("{0}")]
     Query(#[from] query::QueryError),
+    #[error("log templates {path}: {reason}")]
+    Templates { path: PathBuf, reason: String },
     #[error("the index writer stopped: {0}")]
     WriterGone(String),
 }

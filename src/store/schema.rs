@@ -29,6 +29,8 @@ pub struct Fields {
     pub span_id: Field,
     pub parent_span_id: Field,
     pub duration_us: Field,
+    /// Id of the log record's template in the data dir's miner (see `store::templates`).
+    pub template_id: Field,
     /// The same attributes as exact JSON text, for display and export.
     pub attributes_json: Field,
 }
@@ -60,7 +62,8 @@ pub fn build() -> (Schema, Fields) {
         trace_id: b.add_text_field("trace_id", STRING | STORED),
         span_id: b.add_text_field("span_id", STRING | STORED),
         parent_span_id: b.add_text_field("parent_span_id", STRING | STORED),
-        duration_us: b.add_u64_field("duration_us", num),
+        duration_us: b.add_u64_field("duration_us", num.clone()),
+        template_id: b.add_u64_field("template_id", num),
         attributes_json: b.add_text_field("attributes_json", STORED),
     };
     (b.build(), fields)

@@ -1,6 +1,7 @@
 //! Metrics, alerts and small state in SQLite (WAL): idempotent by primary key, and
 //! readable from other processes while a collector writes.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::{Result, StoreError};
-use crate::model::{Alert, MetricPoint};
+use crate::model::{Alert, MetricKind, MetricPoint};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -44,6 +45,12 @@ CREATE TABLE IF NOT EXISTS alerts (
     PRIMARY KEY (fingerprint, starts_at)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(starts_at);
+CREATE TABLE IF NOT EXISTS template_counts (
+    template INTEGER NOT NULL,
+    hour INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (template, hour)
+) WITHOUT ROWID;
 ";
 
 pub struct StateDb {
@@ -166,6 +173,73 @@ impl StateDb {
             }
         }
         Ok(out)
+    }
+
+    /// Adds log records per (template id, hour since the epoch).
+    pub fn add_template_counts(&mut self, counts: &HashMap<(u32, i64), u64>) -> Result<()> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::State { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO template_counts (template, hour, count) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (template, hour) DO UPDATE SET count = count + excluded.count",
+                )
+                .map_err(&err)?;
+            for ((t, h), n) in counts {
+                stmt.execute(params![t, h, *n as i64]).map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
+    }
+
+    /// Per template: (id, records, first hour, last hour), most records first.
+    pub fn template_totals(&self) -> Result<Vec<(u32, u64, i64, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT template, sum(count), min(hour), max(hour) FROM template_counts
+                 GROUP BY template ORDER BY sum(count) DESC, template",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?.max(0) as u64, r.get(2)?, r.get(3)?)))
+            .map_err(self.err())?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// Metric points with a time in `[from, to]`, in time order.
+    pub fn metrics_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MetricPoint>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.name, s.kind, s.unit, s.labels, p.ts, p.value, p.count, p.sum
+                 FROM points p JOIN series s ON s.id = p.series
+                 WHERE p.ts BETWEEN ?1 AND ?2 ORDER BY p.ts",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![nanos(from), nanos(to)], |r| {
+                let kind = match r.get::<_, String>(1)?.as_str() {
+                    "sum" => MetricKind::Sum,
+                    "histogram" => MetricKind::Histogram,
+                    "summary" => MetricKind::Summary,
+                    _ => MetricKind::Gauge,
+                };
+                Ok(MetricPoint {
+                    name: r.get(0)?,
+                    kind,
+                    unit: r.get(2)?,
+                    labels: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                    timestamp: DateTime::<Utc>::from_timestamp_nanos(r.get(4)?),
+                    value: r.get(5)?,
+                    count: r.get::<_, Option<i64>>(6)?.map(|c| c.max(0) as u64),
+                    sum: r.get(7)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(self.err())
     }
 
     /// Deletes points and resolved alerts older than `cutoff`; returns rows removed.

@@ -1,0 +1,253 @@
+//! From signals to incidents: topology, correlation, root-cause ranking and the log patterns that changed, put
+//! together in the shape `firewatch incidents --json` prints (see DESIGN.md).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::correlate::{self, alert_end, AlertGroup, CorrelationConfig};
+use super::rca::{self, Candidate, RcaConfig, Signals};
+use super::templates::{MinerConfig, TemplateMiner};
+use super::topology::Topology;
+use crate::model::{Alert, AlertStatus, LogRecord, MetricPoint, Severity, Span};
+
+/// Everything the analysis looks at, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Telemetry<'a> {
+    pub logs: &'a [LogRecord],
+    pub spans: &'a [Span],
+    pub metrics: &'a [MetricPoint],
+    pub alerts: &'a [Alert],
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisConfig {
+    pub correlation: CorrelationConfig,
+    pub rca: RcaConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentAlert {
+    pub fingerprint: String,
+    pub alertname: String,
+    pub labels: BTreeMap<String, String>,
+    pub starts_at: DateTime<Utc>,
+    pub status: AlertStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RootCause {
+    pub service: String,
+    pub region: Option<String>,
+    pub summary: String,
+    /// 0..1, from the ranking score.
+    pub confidence: f64,
+    pub onset: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedCause {
+    pub service: String,
+    pub region: Option<String>,
+    pub score: f64,
+    pub reason: String,
+}
+
+/// A log template whose rate changed around the incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternChange {
+    pub template: String,
+    pub services: Vec<String>,
+    /// Occurrences per minute before and during the incident.
+    pub rate_before: f64,
+    pub rate_during: f64,
+    /// Never seen before the incident window.
+    pub new: bool,
+    pub example: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    /// `firing` while any alert fires, else `resolved`.
+    pub status: &'static str,
+    pub started_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub services: Vec<String>,
+    pub regions: Vec<String>,
+    pub alerts: Vec<IncidentAlert>,
+    pub root_cause: Option<RootCause>,
+    pub candidates: Vec<RankedCause>,
+    pub log_patterns: Vec<PatternChange>,
+    /// The full ranking, for the copilot and the incident view.
+    #[serde(skip)]
+    pub ranking: Vec<Candidate>,
+}
+
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub topology: Topology,
+    /// Newest first.
+    pub incidents: Vec<Incident>,
+}
+
+/// A stable id: the same first alert gives the same incident id on every run.
+fn incident_id(first: &Alert) -> String {
+    let h = xxhash_rust::xxh3::xxh3_64(format!("{}@{}", first.fingerprint, first.starts_at.timestamp()).as_bytes());
+    format!("inc-{:08x}", h >> 32)
+}
+
+fn severity_rank(a: &Alert) -> u8 {
+    match a.labels.get("severity").map(|s| s.to_ascii_lowercase()).as_deref() {
+        Some("critical" | "page" | "fatal") => 3,
+        Some("error" | "high") => 2,
+        Some("warning" | "warn") => 1,
+        _ => 0,
+    }
+}
+
+fn title(g: &AlertGroup, alerts: &[Alert], root: Option<&Candidate>) -> String {
+    let lead = g
+        .alerts
+        .iter()
+        .map(|&i| &alerts[i])
+        .max_by(|a, b| severity_rank(a).cmp(&severity_rank(b)).then(b.starts_at.cmp(&a.starts_at)));
+    let mut t = match lead {
+        Some(a) => {
+            let svc = a.service.as_deref().unwrap_or("unknown service");
+            format!("{} on {svc}", a.alertname)
+        }
+        None => "incident".to_string(),
+    };
+    let distinct = g.fingerprints.len();
+    if distinct > 1 {
+        t.push_str(&format!(" (+{} alerts)", distinct - 1));
+    }
+    if let Some(c) = root {
+        t.push_str(&format!(", suspected cause {}", c.service));
+    }
+    t
+}
+
+/// Templates whose rate changed most between the hour before the incident and the incident itself, and those never
+/// seen before it.
+pub fn pattern_changes(logs: &[LogRecord], from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Vec<PatternChange> {
+    let before_from = from - Duration::hours(1);
+    let mut miner = TemplateMiner::new(MinerConfig::default());
+    // template -> (before, during, services, example)
+    let mut counts: HashMap<u32, (u64, u64, Vec<String>, String)> = HashMap::new();
+    for l in logs.iter().filter(|l| l.timestamp >= before_from && l.timestamp <= to) {
+        if l.severity != Severity::Unspecified && l.severity < Severity::Info {
+            continue;
+        }
+        let id = miner.add(&l.body);
+        let e = counts.entry(id).or_insert_with(|| (0, 0, Vec::new(), l.body.clone()));
+        if l.timestamp < from {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+            if e.1 == 1 {
+                e.3 = l.body.clone();
+            }
+            if let Some(s) = &l.resource.service {
+                if !e.2.contains(s) && e.2.len() < 5 {
+                    e.2.push(s.clone());
+                }
+            }
+        }
+    }
+    let before_min = 60.0;
+    let during_min = ((to - from).num_seconds() as f64 / 60.0).max(1.0);
+    let mut out: Vec<(f64, PatternChange)> = counts
+        .into_iter()
+        .filter(|(_, c)| c.1 > 0)
+        .map(|(id, (b, d, services, example))| {
+            let (rb, rd) = (b as f64 / before_min, d as f64 / during_min);
+            // Log-ratio with a floor of one event, so new templates rank by how often they now occur.
+            let change = ((rd + 1.0 / during_min) / (rb + 1.0 / before_min)).ln() * (d as f64).ln_1p();
+            let template = miner.template(id);
+            (change, PatternChange { template, services, rate_before: rb, rate_during: rd, new: b == 0, example })
+        })
+        .filter(|(c, _)| *c > 0.5)
+        .collect();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.into_iter().take(limit).map(|(_, p)| p).collect()
+}
+
+/// Runs the whole analysis. `now` decides which alerts still fire.
+pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> Analysis {
+    let topology = Topology::from_spans(t.spans);
+    let groups = correlate::correlate(t.alerts, &topology, now, &cfg.correlation);
+    let signals = Signals::compute(t.logs, t.metrics, &topology);
+    let mut incidents = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let ranking = rca::rank(g, t.alerts, &signals, &topology, &cfg.rca);
+        let root = ranking.root();
+        let first = &t.alerts[g.alerts[0]];
+        let mut seen = std::collections::BTreeSet::new();
+        // Newest episode of each fingerprint, in start order.
+        let mut members: Vec<&Alert> =
+            g.alerts.iter().rev().map(|&i| &t.alerts[i]).filter(|a| seen.insert(&a.fingerprint)).collect();
+        members.reverse();
+        let alerts = members
+            .iter()
+            .map(|a| {
+                let end = alert_end(a, now);
+                IncidentAlert {
+                    fingerprint: a.fingerprint.clone(),
+                    alertname: a.alertname.clone(),
+                    labels: a.labels.clone(),
+                    starts_at: a.starts_at,
+                    status: if end.is_some() { AlertStatus::Resolved } else { a.status },
+                    ends_at: end,
+                    summary: a.annotations.get("summary").cloned(),
+                }
+            })
+            .collect();
+        let to = g
+            .quiet_since
+            .unwrap_or(now)
+            .min(g.started_at + Duration::hours(2))
+            .max(g.started_at + Duration::minutes(5));
+        let from = root.and_then(|c| c.onset).unwrap_or(g.started_at).min(g.started_at);
+        incidents.push(Incident {
+            id: incident_id(first),
+            title: title(g, t.alerts, root),
+            status: if g.quiet_since.is_some() { "resolved" } else { "firing" },
+            started_at: g.started_at,
+            resolved_at: g.quiet_since,
+            services: g.services.iter().cloned().collect(),
+            regions: g.regions.iter().cloned().collect(),
+            alerts,
+            root_cause: root.map(|c| RootCause {
+                service: c.service.clone(),
+                region: c.region.clone(),
+                summary: format!("{}: {}", c.service, c.reason),
+                confidence: c.score.min(1.0),
+                onset: c.onset,
+            }),
+            candidates: ranking
+                .candidates
+                .iter()
+                .take(5)
+                .map(|c| RankedCause {
+                    service: c.service.clone(),
+                    region: c.region.clone(),
+                    score: c.score,
+                    reason: c.reason.clone(),
+                })
+                .collect(),
+            log_patterns: pattern_changes(t.logs, from, to, 8),
+            ranking: ranking.candidates,
+        });
+    }
+    incidents.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
+    Analysis { topology, incidents }
+}

@@ -1,0 +1,504 @@
+//! Root-cause ranking for an incident.
+//!
+//! Every service gets its *signals* once, over the whole data: anomalies on its metric series (per region), on its
+//! error-log rate, and on the calls into it (error ratio and latency of its inbound edges), an expired certificate,
+//! and the deploys it went through. For an incident, the candidates are its services and everything they call; a
+//! candidate counts as anomalous when one of its signals started in the incident's onset window and was still
+//! going when the incident began. The ranking then prefers, in this order of weight:
+//! - the callee-most anomalous service: one whose own callees are not anomalous from before it (a failure travels
+//!   up the call graph, so its callers' anomalies are symptoms);
+//! - the earliest onset;
+//! - the strongest deviation;
+//! - supporting evidence: a deploy shortly before onset, callers' errors and failing calls naming it.
+//!
+//! "No cause found" is an honest answer: below `min_score` (or with no anomalous candidate) the root is `None`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::anomaly::{self, Anomaly, DetectorConfig, Direction};
+use super::correlate::AlertGroup;
+use super::templates::{MinerConfig, TemplateMiner};
+use super::topology::Topology;
+use crate::model::{Alert, LogRecord, MetricKind, MetricPoint, Severity};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RcaConfig {
+    /// How long before the incident's first alert a cause may have started.
+    pub lookback: Duration,
+    /// How long after the first alert an onset still counts (alerts can be quicker than a slow ramp's detection).
+    pub lookahead: Duration,
+    /// A deploy this long before a service's onset supports it as the cause.
+    pub deploy_window: Duration,
+    /// A callee whose onset is at most this much later than a caller's still explains the caller.
+    pub propagation_slack: Duration,
+    pub min_score: f64,
+}
+
+impl Default for RcaConfig {
+    fn default() -> Self {
+        RcaConfig {
+            lookback: Duration::minutes(45),
+            lookahead: Duration::minutes(10),
+            deploy_window: Duration::minutes(20),
+            propagation_slack: Duration::minutes(3),
+            min_score: 0.5,
+        }
+    }
+}
+
+/// One reason to suspect a service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    pub service: String,
+    pub region: Option<String>,
+    /// What deviated, e.g. `db.server.query.duration` or `error logs`.
+    pub what: String,
+    pub onset: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub baseline: f64,
+    pub observed: f64,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deploy {
+    pub service: String,
+    pub at: DateTime<Utc>,
+    pub version: Option<String>,
+    pub text: String,
+}
+
+/// A ranked suspect.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub service: String,
+    pub region: Option<String>,
+    pub score: f64,
+    pub onset: Option<DateTime<Utc>>,
+    pub reason: String,
+    /// The signals behind it, strongest first.
+    pub signals: Vec<Signal>,
+    pub deploy: Option<Deploy>,
+    /// Error logs of other services that name this one (peer attribute or text) after its onset.
+    pub blamed_by_logs: u64,
+    /// An example of those logs.
+    pub blame_example: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ranking {
+    /// Best first.
+    pub candidates: Vec<Candidate>,
+    /// Index into `candidates` of the suspected cause; `None` when nothing clears the threshold.
+    pub root: Option<usize>,
+}
+
+impl Ranking {
+    pub fn root(&self) -> Option<&Candidate> {
+        self.root.and_then(|i| self.candidates.get(i))
+    }
+}
+
+/// Per-service facts computed once from all the data, shared by every incident's ranking.
+#[derive(Debug, Default)]
+pub struct Signals {
+    by_service: BTreeMap<String, Vec<Signal>>,
+    deploys: Vec<Deploy>,
+    /// (named service, minute) -> error logs of other services naming it.
+    blame: HashMap<(String, i64), u64>,
+    blame_example: HashMap<String, Vec<(DateTime<Utc>, String)>>,
+}
+
+/// minute -> (sum of values, number of values)
+type MinuteSums = BTreeMap<i64, (f64, u32)>;
+
+fn detector(direction: Direction, counts: bool) -> DetectorConfig {
+    // Per-minute data, and an incident may come 20 minutes into it: learn from a short history.
+    DetectorConfig {
+        window: 45,
+        min_history: 12,
+        threshold: 6.0,
+        min_duration: 2,
+        direction,
+        counts,
+        detect_period: false,
+        ..DetectorConfig::default()
+    }
+}
+
+/// Which way a metric goes when things are bad.
+fn direction_of(name: &str) -> Option<Direction> {
+    let n = name.to_ascii_lowercase();
+    if n.contains("expiry") {
+        return None;
+    }
+    if n.contains("hit.ratio") || n.contains("hit_ratio") || n.ends_with(".requests") || n.contains("availability") {
+        return Some(Direction::Down);
+    }
+    Some(Direction::Up)
+}
+
+fn minute(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(60)
+}
+
+fn ts(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+/// Whether a deviation is big enough to matter to an operator, whatever its z: a disk going from 47% to 49% can
+/// be statistically sharp and still explain nothing.
+fn meaningful(what: &str, baseline: f64, observed: f64) -> bool {
+    let delta = (observed - baseline).abs();
+    let fraction = what.contains("ratio") || what.contains("utilization") || what.contains("errors on calls");
+    if fraction {
+        delta >= 0.04
+    } else if what == "error logs" || what.starts_with("log pattern") {
+        observed >= 2.0 * baseline && delta >= 3.0
+    } else {
+        delta >= 0.25 * baseline.abs()
+    }
+}
+
+fn push_anomalies(
+    out: &mut Vec<Signal>,
+    service: &str,
+    region: Option<&str>,
+    what: &str,
+    series: &[(i64, f64)],
+    cfg: &DetectorConfig,
+) {
+    for a in anomaly::detect(series, cfg) {
+        let Anomaly { onset, end, baseline, observed, score, .. } = a;
+        if !meaningful(what, baseline, observed) {
+            continue;
+        }
+        out.push(Signal {
+            service: service.to_string(),
+            region: region.map(str::to_string),
+            what: what.to_string(),
+            onset: ts(onset),
+            end: end.map(ts),
+            baseline,
+            observed,
+            score,
+        });
+    }
+}
+
+/// Names of services a log line mentions, among `names`, as whole words.
+fn mentioned<'a>(body: &str, names: &'a [String]) -> impl Iterator<Item = &'a String> + 'a {
+    let lower = body.to_ascii_lowercase();
+    names.iter().filter(move |n| {
+        lower.match_indices(n.as_str()).any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + n.len()..].chars().next();
+            let word = |c: Option<char>| c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            word(before) && word(after)
+        })
+    })
+}
+
+impl Signals {
+    pub fn compute(logs: &[LogRecord], metrics: &[MetricPoint], topo: &Topology) -> Self {
+        let mut out = Signals::default();
+        // Metric series per (service, region, name), averaged per minute over hosts.
+        let mut series: BTreeMap<(String, String, String), MinuteSums> = BTreeMap::new();
+        let mut expiry: BTreeMap<(String, String), Option<i64>> = BTreeMap::new();
+        for p in metrics {
+            let Some(svc) = p.labels.get("service") else { continue };
+            let svc = svc.to_ascii_lowercase();
+            let region = p.labels.get("region").cloned().unwrap_or_default();
+            let m = minute(p.timestamp) * 60;
+            if p.name.contains("expiry") {
+                let e = expiry.entry((svc, region)).or_default();
+                if p.value <= 0.0 && e.is_none_or(|t| m < t) {
+                    *e = Some(m);
+                }
+                continue;
+            }
+            let mut add = |name: String, v: f64| {
+                let e = series.entry((svc.clone(), region.clone(), name)).or_default().entry(m).or_default();
+                e.0 += v;
+                e.1 += 1;
+            };
+            add(p.name.clone(), p.value);
+            if p.kind == MetricKind::Histogram {
+                if let Some(c) = p.count {
+                    add(format!("{}.requests", p.name), c as f64);
+                }
+            }
+        }
+        for ((svc, region, name), points) in &series {
+            let Some(dir) = direction_of(name) else { continue };
+            let s: Vec<(i64, f64)> = points.iter().map(|(t, (sum, n))| (*t, sum / f64::from(*n))).collect();
+            let region = (!region.is_empty()).then_some(region.as_str());
+            push_anomalies(
+                out.by_service.entry(svc.clone()).or_default(),
+                svc,
+                region,
+                name,
+                &s,
+                &detector(dir, false),
+            );
+        }
+        for ((svc, region), at) in expiry {
+            if let Some(at) = at {
+                out.by_service.entry(svc.clone()).or_default().push(Signal {
+                    service: svc,
+                    region: (!region.is_empty()).then_some(region),
+                    what: "tls certificate expired".into(),
+                    onset: ts(at),
+                    end: None,
+                    baseline: 1.0,
+                    observed: 0.0,
+                    score: 50.0,
+                });
+            }
+        }
+        // Error logs per service, and logs blaming another service.
+        let names: Vec<String> = topo.services.iter().cloned().collect();
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut errors: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        // Warnings and errors per (service, template): a new failure mode shows as one template's burst.
+        let mut miner = TemplateMiner::new(MinerConfig::default());
+        let mut patterns: BTreeMap<(String, u32), Vec<i64>> = BTreeMap::new();
+        let mut versions: BTreeMap<String, BTreeMap<String, DateTime<Utc>>> = BTreeMap::new();
+        for l in logs {
+            let t = l.timestamp.timestamp();
+            lo = lo.min(t);
+            hi = hi.max(t);
+            let svc = l.resource.service.clone().unwrap_or_default();
+            if let Some(v) = &l.resource.version {
+                let first = versions.entry(svc.clone()).or_default().entry(v.clone()).or_insert(l.timestamp);
+                *first = (*first).min(l.timestamp);
+            }
+            let event = l.attributes.get("event.name").and_then(|v| v.as_str()).unwrap_or("");
+            if event == "deployment" || event == "deploy" {
+                let version = l.attributes.get("deploy.version").and_then(|v| v.as_str()).map(str::to_string);
+                out.deploys.push(Deploy { service: svc.clone(), at: l.timestamp, version, text: l.body.clone() });
+            }
+            if l.severity < Severity::Warn {
+                continue;
+            }
+            if l.severity >= Severity::Error {
+                errors.entry(svc.clone()).or_default().push(t);
+            }
+            patterns.entry((svc.clone(), miner.add(&l.body))).or_default().push(t);
+            let peer = l.attributes.get("peer.service").and_then(|v| v.as_str()).map(str::to_ascii_lowercase);
+            let mut named: BTreeSet<&String> = mentioned(&l.body, &names).collect();
+            if let Some(p) = peer.as_ref().and_then(|p| names.iter().find(|n| *n == p)) {
+                named.insert(p);
+            }
+            for n in named {
+                if *n != svc {
+                    *out.blame.entry((n.clone(), minute(l.timestamp))).or_default() += 1;
+                    let ex = out.blame_example.entry(n.clone()).or_default();
+                    if ex.len() < 64 {
+                        ex.push((l.timestamp, l.body.clone()));
+                    }
+                }
+            }
+        }
+        for (svc, times) in &errors {
+            let s = anomaly::rate_series(times, 60, lo.div_euclid(60) * 60, hi + 1);
+            push_anomalies(
+                out.by_service.entry(svc.clone()).or_default(),
+                svc,
+                None,
+                "error logs",
+                &s,
+                &detector(Direction::Up, true),
+            );
+        }
+        for ((svc, id), times) in &patterns {
+            if times.len() < 10 {
+                continue;
+            }
+            let s = anomaly::rate_series(times, 60, lo.div_euclid(60) * 60, hi + 1);
+            let what = format!("log pattern \"{}\"", truncate(&miner.template(*id), 80));
+            push_anomalies(
+                out.by_service.entry(svc.clone()).or_default(),
+                svc,
+                None,
+                &what,
+                &s,
+                &detector(Direction::Up, true),
+            );
+        }
+        // A service version first seen after the data began is a deploy, even without a deploy event.
+        for (svc, vs) in versions {
+            let first_ever = vs.values().min().copied();
+            for (v, at) in vs {
+                let known = out.deploys.iter().any(|d| d.service == svc && (d.at - at).num_seconds().abs() <= 120);
+                if Some(at) != first_ever && !known {
+                    let text = format!("{svc} started running version {v}");
+                    out.deploys.push(Deploy { service: svc.clone(), at, version: Some(v), text });
+                }
+            }
+        }
+        // Calls into each service, from its callers' spans.
+        for svc in &topo.services {
+            let (err, lat) = topo.inbound(svc).series();
+            let sigs = out.by_service.entry(svc.clone()).or_default();
+            let floor = DetectorConfig { min_abs_change: 0.02, ..detector(Direction::Up, false) };
+            push_anomalies(sigs, svc, None, "errors on calls into it", &err, &floor);
+            push_anomalies(sigs, svc, None, "latency of calls into it", &lat, &detector(Direction::Up, false));
+        }
+        out.deploys.sort_by_key(|d| d.at);
+        out
+    }
+
+    fn blame_between(&self, svc: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+        (minute(from)..=minute(to)).map(|m| self.blame.get(&(svc.to_string(), m)).copied().unwrap_or(0)).sum()
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn fmt_value(v: f64, what: &str) -> String {
+    if what.contains("duration") || what.contains("latency") {
+        let ms = if what.contains("latency of calls") { v } else { v * 1000.0 };
+        if ms >= 1000.0 {
+            format!("{:.1}s", ms / 1000.0)
+        } else {
+            format!("{ms:.0}ms")
+        }
+    } else if what.contains("ratio") || what.contains("utilization") || what.contains("errors on calls") {
+        format!("{:.0}%", v * 100.0)
+    } else if what == "error logs" || what.starts_with("log pattern") {
+        format!("{v:.0}/min")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn describe(s: &Signal) -> String {
+    let region = s.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default();
+    if s.what == "tls certificate expired" {
+        return format!("its tls certificate expired at {}{region}", s.onset.format("%H:%M"));
+    }
+    format!(
+        "{}{region} went from {} to {} at {}",
+        s.what,
+        fmt_value(s.baseline, &s.what),
+        fmt_value(s.observed, &s.what),
+        s.onset.format("%H:%M")
+    )
+}
+
+/// Ranks the suspects of one incident.
+pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topology, cfg: &RcaConfig) -> Ranking {
+    let start = group.started_at;
+    let (lo, hi) = (start - cfg.lookback, start + cfg.lookahead);
+    let mut pool: BTreeSet<String> = group.services.clone();
+    for s in &group.services {
+        pool.extend(topo.descendants(s));
+    }
+    // Anomalous candidates: signals that began in the window and were still on when the incident started.
+    let mut active: BTreeMap<String, Vec<Signal>> = BTreeMap::new();
+    for svc in &pool {
+        let Some(sigs) = signals.by_service.get(svc) else { continue };
+        let mut live: Vec<Signal> = sigs
+            .iter()
+            .filter(|s| s.onset >= lo && s.onset <= hi && s.end.is_none_or(|e| e >= start - Duration::minutes(10)))
+            .cloned()
+            .collect();
+        if live.is_empty() {
+            continue;
+        }
+        live.sort_by(|a, b| b.score.total_cmp(&a.score));
+        active.insert(svc.clone(), live);
+    }
+    // Onset: the median of the clear signals. A faint early wobble must not make a symptom look like the first
+    // domino, and change-point fits of single series are off by minutes now and then.
+    let onset_of = |sigs: &[Signal]| {
+        let top = sigs.first().map_or(0.0, |s| s.score);
+        let mut onsets: Vec<DateTime<Utc>> = sigs.iter().filter(|s| s.score >= 0.25 * top).map(|s| s.onset).collect();
+        onsets.sort();
+        onsets.get(onsets.len() / 2).copied()
+    };
+    let earliest = active.values().filter_map(|s| onset_of(s)).min();
+    let alerted: BTreeSet<String> =
+        group.alerts.iter().filter_map(|&i| alerts[i].service.as_deref().map(str::to_ascii_lowercase)).collect();
+    let mut candidates = Vec::new();
+    for (svc, sigs) in &active {
+        let Some(onset) = onset_of(sigs) else { continue };
+        let top = &sigs[0];
+        // Callees anomalous from before us (or about the same time) explain us.
+        let explained_by: Vec<&String> = topo
+            .descendants(svc)
+            .into_iter()
+            .filter_map(|d| active.get_key_value(&d))
+            .filter(|(_, v)| onset_of(v).is_some_and(|o| o <= onset + cfg.propagation_slack))
+            .map(|(k, _)| k)
+            .collect();
+        let callee_most = if explained_by.is_empty() { 1.0 } else { 0.0 };
+        let delay = earliest.map_or(0.0, |e| (onset - e).num_seconds().max(0) as f64);
+        let earliness = 1.0 / (1.0 + delay / 120.0);
+        let strength = (top.score.ln_1p() / 50f64.ln_1p()).min(1.0);
+        let deploy = signals
+            .deploys
+            .iter()
+            .rev()
+            .find(|d| d.service == *svc && d.at <= onset + Duration::minutes(1) && onset - d.at <= cfg.deploy_window)
+            .cloned();
+        let blamed = signals.blame_between(svc, onset, hi.max(onset + Duration::minutes(10)));
+        let before = signals.blame_between(svc, onset - Duration::minutes(30), onset - Duration::minutes(1));
+        let blame_rose = blamed >= 5 && blamed as f64 > 3.0 * before as f64;
+        let evidence = 0.08 * f64::from(u8::from(deploy.is_some()))
+            + 0.08 * f64::from(u8::from(blame_rose))
+            + 0.04 * f64::from(u8::from(alerted.contains(svc)))
+            + 0.04 * (sigs.len().min(4) as f64 / 4.0);
+        // How many of the alerting services a failure here could reach: itself and everything that calls it.
+        let upstream = topo.ancestors(svc);
+        let covered = alerted.iter().filter(|a| *a == svc || upstream.contains(*a)).count();
+        let coverage = covered as f64 / alerted.len().max(1) as f64;
+        let score = 0.4 * callee_most + 0.2 * earliness + 0.16 * strength + 0.12 * coverage + evidence;
+        let mut why = vec![describe(top)];
+        if callee_most > 0.0 {
+            why.push("nothing it calls was failing before it".into());
+        } else {
+            let names: Vec<&str> = explained_by.iter().map(|s| s.as_str()).collect();
+            why.push(format!("but {} it calls went wrong first", names.join(", ")));
+        }
+        if let Some(d) = &deploy {
+            let v = d.version.as_ref().map(|v| format!(" {v}")).unwrap_or_default();
+            why.push(format!(
+                "deployed{v} at {}, {} min before",
+                d.at.format("%H:%M"),
+                (onset - d.at).num_minutes().max(0)
+            ));
+        }
+        if blame_rose {
+            why.push(format!("{blamed} error logs of its callers name it"));
+        }
+        if covered > 1 {
+            why.push(format!("it is upstream of {covered} of the {} alerting services", alerted.len()));
+        }
+        let example =
+            signals.blame_example.get(svc).and_then(|ex| ex.iter().find(|(t, _)| *t >= onset).map(|(_, b)| b.clone()));
+        candidates.push(Candidate {
+            service: svc.clone(),
+            region: top.region.clone(),
+            score: (score * 1000.0).round() / 1000.0,
+            onset: Some(onset),
+            reason: why.join("; "),
+            signals: sigs.clone(),
+            deploy,
+            blamed_by_logs: if blame_rose { blamed } else { 0 },
+            blame_example: if blame_rose { example } else { None },
+        });
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.onset.cmp(&b.onset)).then(a.service.cmp(&b.service)));
+    let root = candidates.first().filter(|c| c.score >= cfg.min_score).map(|_| 0);
+    Ranking { candidates, root }
+}
