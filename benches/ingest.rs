@@ -32,7 +32,12 @@ fn bench_ingest(c: &mut Criterion) {
                 let store = Store::open(data.path()).expect("store");
                 let writer = WriterHandle::start(&store, WriterConfig::default()).expect("writer");
                 let mut state = StateDb::open(data.path()).expect("state");
-                let opts = Options { ts: TsContext::utc(Utc::now()), service: None, max_line_bytes: 1 << 20 };
+                let opts = Options {
+                    ts: TsContext::utc(Utc::now()),
+                    service: None,
+                    max_line_bytes: 1 << 20,
+                    complete_lines_only: false,
+                };
                 let report = {
                     let mut ing =
                         Ingestor::new(&writer, &mut state, store.fields, store.manifest().expect("manifest"), opts);

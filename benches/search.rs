@@ -25,7 +25,12 @@ fn bench_search(c: &mut Criterion) {
     {
         let writer = WriterHandle::start(&store, WriterConfig::default()).expect("writer");
         let mut state = StateDb::open(&data).expect("state");
-        let opts = Options { ts: TsContext::utc(Utc::now()), service: None, max_line_bytes: 1 << 20 };
+        let opts = Options {
+            ts: TsContext::utc(Utc::now()),
+            service: None,
+            max_line_bytes: 1 << 20,
+            complete_lines_only: false,
+        };
         let mut ing = Ingestor::new(&writer, &mut state, store.fields, store.manifest().expect("manifest"), opts);
         ing.ingest_path(&path).expect("ingest");
         drop(ing);

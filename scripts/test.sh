@@ -18,9 +18,22 @@ fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check \
   "opentelemetry-sdk==1.45.2" "opentelemetry-exporter-otlp-json-file==0.66b1"
 OTEL_OUT=$(mktemp -d)
-trap 'rm -rf "$OTEL_OUT"' EXIT
+LOG=$(mktemp)
+cleanup() {
+  scripts/live-servers.sh stop >/dev/null 2>&1 || true
+  rm -rf "$OTEL_OUT" "$LOG"
+}
+trap cleanup EXIT
 "$VENV/bin/python" scripts/otel_fixtures.py "$OTEL_OUT"
 export FIREWATCH_OTEL_FIXTURES="$OTEL_OUT"
+
+# The OTLP receiver tests export with the real SDK: protobuf over HTTP, and JSON over HTTP.
+step "python venvs with the OTLP/HTTP exporters ($CACHE/otel-proto, $CACHE/otel-json)"
+eval "$(scripts/otel_venvs.sh)"
+
+# Real Prometheus and Alertmanager (Debian packages) on loopback for the source and collector tests.
+step "Prometheus and Alertmanager on 127.0.0.1 (scripts/live-servers.sh)"
+eval "$(scripts/live-servers.sh start)"
 
 step "cargo fmt --check"
 cargo fmt --check
@@ -29,8 +42,6 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
 step "cargo test"
-LOG=$(mktemp)
-trap 'rm -rf "$OTEL_OUT" "$LOG"' EXIT
 cargo test --lib --bins --tests 2>&1 | tee "$LOG"
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

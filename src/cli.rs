@@ -27,6 +27,10 @@ pub struct Cli {
 pub enum Command {
     /// Store logs, traces, metrics and alerts from files (or - for stdin)
     Ingest(IngestArgs),
+    /// Run every configured source into the data dir until SIGINT/SIGTERM (or once, with --once)
+    Collect(CollectArgs),
+    /// Check the config, and each source's connectivity and auth
+    Doctor(DoctorArgs),
     /// Search stored logs and spans, newest first
     Search(SearchArgs),
     /// Alerts grouped into incidents, each with its suspected root cause
@@ -35,6 +39,28 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Ingest a bundled incident into a scratch data dir and search it
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Poll each pull source once, read the files, store it all, and exit
+    #[arg(long)]
+    pub once: bool,
+
+    /// With --once: give up on sources that have not answered after this many seconds
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Print the per-source report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// One JSON object per source: {name, kind, ok, verdict, detail}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +136,10 @@ pub struct SearchArgs {
     /// Print only the exact number of matches
     #[arg(long, conflicts_with = "json")]
     pub count: bool,
+
+    /// Run the query on this configured loki or elasticsearch source instead of the local index
+    #[arg(long, value_name = "SOURCE")]
+    pub remote: Option<String>,
 
     /// Colour severities and highlight matches
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

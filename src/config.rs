@@ -25,6 +25,107 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub ingest: IngestConfig,
     pub log: LogConfig,
+    /// Live sources `collect` (and the TUI) run; none by default.
+    #[serde(default)]
+    pub source: Vec<SourceConfig>,
+    /// The OTLP/HTTP receiver; off unless configured.
+    #[serde(default)]
+    pub otlp: Option<OtlpSection>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Alertmanager,
+    Prometheus,
+    Loki,
+    #[serde(alias = "opensearch")]
+    Elasticsearch,
+    File,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Alertmanager => "alertmanager",
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Loki => "loki",
+            SourceKind::Elasticsearch => "elasticsearch",
+            SourceKind::File => "file",
+        }
+    }
+}
+
+/// One `[[source]]`: the connection settings every HTTP source shares, then each kind's own keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// Names the source in status, cursors and `doctor` [default: its kind, numbered when repeated]
+    pub name: Option<String>,
+    pub url: Option<String>,
+    /// Poll interval [default: 15s; 5s for loki and elasticsearch; 1s for files]
+    pub interval: Option<String>,
+    pub bearer_token: Option<String>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub basic_user: Option<String>,
+    pub basic_password: Option<String>,
+    pub basic_password_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    pub timeout: Option<String>,
+    /// prometheus: range queries stored as metric series named `name`.
+    #[serde(default)]
+    pub queries: Vec<QueryConfig>,
+    /// prometheus: also poll the rules' firing alerts [default: true]
+    pub alerts: Option<bool>,
+    /// loki: the LogQL stream selector to follow.
+    pub query: Option<String>,
+    /// loki: follow over the WebSocket tail endpoint instead of polling.
+    #[serde(default)]
+    pub tail: bool,
+    /// loki: `X-Scope-OrgID`.
+    pub tenant: Option<String>,
+    /// elasticsearch: index pattern [default: logs-*]
+    pub index: Option<String>,
+    /// elasticsearch: field mapping overrides (timestamp, message, level, service, host, region, trace_id, span_id).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// elasticsearch: a unique sort field after the timestamp [default: _doc]
+    pub tiebreak: Option<String>,
+    /// loki, elasticsearch: how far back a first start reads [default: 1h]
+    pub lookback: Option<String>,
+    /// file: a path or glob (`/var/log/app/*.log`).
+    pub path: Option<String>,
+    /// file: service name for records that carry none [default: the file's name]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryConfig {
+    pub name: String,
+    pub expr: String,
+    #[serde(default = "default_step")]
+    pub step: String,
+}
+
+fn default_step() -> String {
+    "30s".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSection {
+    /// `host:port` for OTLP/HTTP (`/v1/logs`, `/v1/traces`, `/v1/metrics`).
+    pub listen: String,
+    #[serde(default = "default_max_body")]
+    pub max_body: String,
+}
+
+fn default_max_body() -> String {
+    "16MB".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,8 +181,11 @@ impl Config {
             .map_err(|e| ConfigError::Parse { path: builtin.into(), message: e.to_string() })?;
         let origin = user.map_or(builtin, |(p, _)| p);
         if let Some((path, text)) = user {
+            // `${VAR}` anywhere in the user's file, so secrets can come from the environment.
+            let text = crate::sources::http::expand_env(text)
+                .map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
             let over: toml::Value =
-                toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
             merge(&mut value, over);
         }
         let cfg: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse {
@@ -96,7 +200,16 @@ impl Config {
         match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
-                Self::from_layers(Some((p, &text)))
+                let cfg = Self::from_layers(Some((p, &text)))?;
+                // A file holding a secret inline must be private, like an ssh key.
+                if holds_inline_secret(&text) {
+                    crate::sources::http::check_private(p).map_err(|e| ConfigError::Value {
+                        path: p.into(),
+                        key: "source".into(),
+                        message: e.to_string(),
+                    })?;
+                }
+                Ok(cfg)
             }
             None => Self::from_layers(None),
         }
@@ -111,7 +224,52 @@ impl Config {
         if self.ingest.max_line_bytes < 1024 {
             return Err(bad("ingest.max_line_bytes", "must be at least 1024".into()));
         }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, s) in self.source.iter().enumerate() {
+            let key = |k: &str| format!("source[{i}] ({}).{k}", s.kind.as_str());
+            let name = self.source_name(i);
+            if !names.insert(name.clone()) {
+                return Err(bad(&key("name"), format!("'{name}' names two sources")));
+            }
+            match s.kind {
+                SourceKind::File if s.path.is_none() => {
+                    return Err(bad(&key("path"), "a file source needs a path".into()))
+                }
+                SourceKind::File => {}
+                _ if s.url.is_none() => return Err(bad(&key("url"), "is required".into())),
+                _ => {}
+            }
+            for (k, v) in [("interval", &s.interval), ("timeout", &s.timeout), ("lookback", &s.lookback)] {
+                if let Some(v) = v {
+                    crate::sources::http::parse_duration(v).map_err(|m| bad(&key(k), m))?;
+                }
+            }
+            for q in &s.queries {
+                crate::sources::http::parse_duration(&q.step).map_err(|m| bad(&key("queries.step"), m))?;
+            }
+            if !s.queries.is_empty() && s.kind != SourceKind::Prometheus {
+                return Err(bad(&key("queries"), "only prometheus sources run queries".into()));
+            }
+        }
+        if let Some(o) = &self.otlp {
+            o.listen.parse::<std::net::SocketAddr>().map_err(|e| bad("otlp.listen", format!("'{}': {e}", o.listen)))?;
+            parse_size(&o.max_body).map_err(|m| bad("otlp.max_body", m))?;
+        }
         Ok(())
+    }
+
+    /// The name of source `i`: its own, else its kind, numbered from the second of a kind.
+    pub fn source_name(&self, i: usize) -> String {
+        let s = &self.source[i];
+        if let Some(n) = &s.name {
+            return n.clone();
+        }
+        let nth = self.source[..i].iter().filter(|o| o.kind == s.kind && o.name.is_none()).count();
+        if nth == 0 {
+            s.kind.as_str().to_string()
+        } else {
+            format!("{}-{}", s.kind.as_str(), nth + 1)
+        }
     }
 
     pub fn commit_interval(&self) -> Duration {
@@ -134,6 +292,20 @@ impl Config {
     pub fn assume_offset(&self) -> Option<FixedOffset> {
         parse_timezone(&self.ingest.assume_timezone).ok().flatten()
     }
+}
+
+/// Whether the (unexpanded) config text sets a secret to a literal value rather than `${VAR}`.
+fn holds_inline_secret(raw: &str) -> bool {
+    let Ok(v) = toml::from_str::<toml::Value>(raw) else { return false };
+    let Some(sources) = v.get("source").and_then(toml::Value::as_array) else { return false };
+    sources.iter().any(|s| {
+        ["bearer_token", "basic_password"].iter().any(|k| {
+            s.get(*k).and_then(toml::Value::as_str).is_some_and(|v| {
+                let t = v.trim();
+                !(t.starts_with("${") && t.ends_with('}') && t.matches("${").count() == 1)
+            })
+        })
+    })
 }
 
 /// `90s`, `5m`, `1h30m`, `14d`, `2w`; a bare `0` is zero.

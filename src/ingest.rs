@@ -38,6 +38,8 @@ pub struct Options {
     /// Service for records that do not name one; else the file's stem.
     pub service: Option<String>,
     pub max_line_bytes: usize,
+    /// Stop at the last newline: a live file's last line may still be being written (the collector's tailing).
+    pub complete_lines_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -90,6 +92,8 @@ type ResourceKey = (Option<String>, Option<String>, Option<String>);
 /// A text or JSON record waiting for possible continuation lines.
 struct Pending {
     start: u64,
+    /// Hash of the file before `start`, so progress can stop just before this record.
+    start_hash: u64,
     record: LogRecord,
 }
 
@@ -154,6 +158,11 @@ impl<'a> Ingestor<'a> {
 
     fn stem(path: &Path) -> String {
         path.file_stem().and_then(|s| s.to_str()).unwrap_or("stdin").to_lowercase()
+    }
+
+    /// What the ingestor holds once done: the manifest with this run's progress, the miner and template counts.
+    pub fn into_parts(self) -> (Manifest, TemplateMiner, HashMap<(u32, i64), u64>) {
+        (self.manifest, self.miner, self.template_counts)
     }
 
     pub fn ingest_path(&mut self, path: &Path) -> Result<FileReport, IngestError> {
@@ -224,12 +233,23 @@ impl<'a> Ingestor<'a> {
                 return Ok(self.finish(input, report));
             }
         }
+        let end = if self.opts.complete_lines_only {
+            match complete_end(&mut file, meta.len()) {
+                Ok(e) => e,
+                Err(e) => {
+                    report.error = Some(format!("cannot read: {e}"));
+                    return Ok(report);
+                }
+            }
+        } else {
+            meta.len()
+        };
         if let Err(e) = file.seek(SeekFrom::Start(skip)) {
             report.error = Some(format!("cannot seek: {e}"));
             return Ok(report);
         }
-        let reader =
-            LineReader::new(BufReader::with_capacity(1 << 20, file), skip, line_no, hasher, self.opts.max_line_bytes);
+        let body = BufReader::with_capacity(1 << 20, file.take(end.saturating_sub(skip)));
+        let reader = LineReader::new(body, skip, line_no, hasher, self.opts.max_line_bytes);
         self.lines(reader, &mut input, &mut report)?;
         Ok(self.finish(input, report))
     }
@@ -537,13 +557,13 @@ impl<'a> Ingestor<'a> {
             };
             self.line(input, report, &buf, info);
             if input.docs.len() + input.upserts.len() >= BATCH_DOCS || input.metrics.len() >= BATCH_DOCS {
-                // Progress stops before a record that may still get continuation lines.
-                let (offset, hash) = match &input.pending {
-                    Some(p) => (p.start, None),
-                    None => (reader.offset(), Some(reader.prefix_hash())),
+                // Progress stops before a record that may still get continuation lines: after a crash, the
+                // next run starts at that record, and every record before it was committed with the progress.
+                let entry = match &input.pending {
+                    Some(p) => Entry { offset: p.start, prefix_hash: p.start_hash },
+                    None => Entry { offset: reader.offset(), prefix_hash: reader.prefix_hash() },
                 };
-                let entry = hash.map(|prefix_hash| Entry { offset, prefix_hash });
-                self.flush(input, entry)?;
+                self.flush(input, Some(entry))?;
             }
         }
         self.emit_pending(input, report);
@@ -604,7 +624,7 @@ impl<'a> Ingestor<'a> {
         }
         self.emit_pending(input, report);
         input.formats[0] += 1;
-        input.pending = Some(Pending { start: info.start, record });
+        input.pending = Some(Pending { start: info.start, start_hash: info.prefix_hash, record });
     }
 
     fn json_object(&mut self, input: &mut Input, report: &mut FileReport, m: Map<String, Value>, info: LineInfo) {
@@ -654,6 +674,20 @@ fn first_line_is_json(file: &mut File, max: usize) -> bool {
         return false;
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok()
+}
+
+/// Offset just past the file's last newline (its length when it ends with one, or when no newline is in the
+/// last 64 KiB: such a line is taken as it is rather than held back forever).
+fn complete_end(file: &mut File, len: u64) -> io::Result<u64> {
+    let window = len.min(64 << 10);
+    let mut tail = vec![0u8; window as usize];
+    file.seek(SeekFrom::Start(len - window))?;
+    let n = read_full(file, &mut tail)?;
+    tail.truncate(n);
+    Ok(match memchr::memrchr(b'\n', &tail) {
+        Some(i) => len - window + i as u64 + 1,
+        None => len,
+    })
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

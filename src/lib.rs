@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod cmd;
+pub mod collector;
 pub mod config;
 pub mod ingest;
 pub mod loadgen;

@@ -79,6 +79,7 @@ pub fn ingest_paths(ctx: &Ctx, paths: &[PathBuf], service: Option<String>) -> an
         ts: TsContext { now, offset: ctx.config.assume_offset() },
         service,
         max_line_bytes: ctx.config.ingest.max_line_bytes,
+        complete_lines_only: false,
     };
     let mut files = Vec::new();
     let miner_file = MinerFile::new(&ctx.data_dir);

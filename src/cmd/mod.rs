@@ -1,6 +1,8 @@
 //! Command handlers: resolve the data dir and config, then call into the stages.
 
+pub mod collect;
 pub mod demo;
+pub mod doctor;
 pub mod incidents;
 pub mod ingest;
 pub mod patterns;
@@ -31,7 +33,7 @@ pub fn default_data_dir() -> PathBuf {
     project_dirs().map_or_else(|| PathBuf::from(".firewatch"), |d| d.data_dir().to_path_buf())
 }
 
-fn default_config_path() -> Option<PathBuf> {
+pub fn default_config_path() -> Option<PathBuf> {
     project_dirs().map(|d| d.config_dir().join("config.toml")).filter(|p| p.exists())
 }
 
@@ -63,6 +65,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             ingest::run(&ctx, &args)
         }
+        Command::Collect(args) => {
+            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+            collect::run(&ctx, &args)
+        }
+        Command::Doctor(args) => doctor::run(data_dir, cli.config.as_deref(), &args),
         Command::Search(args) => {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             search::run(&ctx, &args)

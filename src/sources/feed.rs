@@ -51,5 +51,13 @@ pub enum Health {
 #[derive(Debug)]
 pub enum SourceEvent {
     Batch(Batch),
-    Health { source: String, health: Health },
+    Health {
+        source: String,
+        health: Health,
+    },
+    /// A pull source finished a poll round (caught up, or failed and will retry): `collect --once` waits for one
+    /// from every source.
+    Polled {
+        source: String,
+    },
 }

@@ -14,6 +14,8 @@ pub struct LineInfo {
     /// Length of the whole line without its terminator, even when truncated.
     pub len: u64,
     pub truncated: bool,
+    /// Hash of everything before the line: a resume point at `start` that the manifest can verify.
+    pub prefix_hash: u64,
 }
 
 /// A truncated line keeps its last bytes too: ids and durations often end a line.
@@ -51,6 +53,7 @@ impl<R: BufRead> LineReader<R> {
         self.tail.clear();
         let head_max = self.max - TAIL - MARK.len();
         let start = self.offset;
+        let prefix_hash = self.hasher.digest();
         let mut len = 0u64;
         let mut saw_any = false;
         loop {
@@ -113,7 +116,7 @@ impl<R: BufRead> LineReader<R> {
             strip_cr(buf, &mut len);
         }
         self.line_no += 1;
-        Ok(Some(LineInfo { no: self.line_no, start, len, truncated }))
+        Ok(Some(LineInfo { no: self.line_no, start, len, truncated, prefix_hash }))
     }
 }
 

@@ -1,9 +1,17 @@
 //! The sources stage: each backend's own format or protocol, turned into signals.
 
 pub mod alertmanager;
+pub mod alertmanager_api;
+pub mod backoff;
+pub mod elastic;
 pub mod feed;
+pub mod http;
 pub mod jsonlog;
 pub mod lines;
+pub mod loki;
+pub mod otlp_http;
 pub mod otlp_json;
 pub mod plaintext;
+pub mod prometheus;
+pub mod remote;
 pub mod timestamp;

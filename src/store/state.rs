@@ -45,6 +45,17 @@ CREATE TABLE IF NOT EXISTS alerts (
     PRIMARY KEY (fingerprint, starts_at)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(starts_at);
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_health (
+    source TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    health TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS template_counts (
     template INTEGER NOT NULL,
     hour INTEGER NOT NULL,
@@ -52,6 +63,15 @@ CREATE TABLE IF NOT EXISTS template_counts (
     PRIMARY KEY (template, hour)
 ) WITHOUT ROWID;
 ";
+
+/// A source's last reported health (`health` is `sources::feed::Health` as JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRow {
+    pub source: String,
+    pub kind: String,
+    pub health: String,
+    pub updated_at: DateTime<Utc>,
+}
 
 pub struct StateDb {
     path: PathBuf,
@@ -173,6 +193,64 @@ impl StateDb {
             }
         }
         Ok(out)
+    }
+
+    /// Where a source resumes: saved by the collector only after what the source sent before it is committed.
+    pub fn cursor(&self, source: &str) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT cursor FROM cursors WHERE source = ?1").map_err(self.err())?;
+        let mut rows = stmt.query_map([source], |r| r.get::<_, String>(0)).map_err(self.err())?;
+        rows.next().transpose().map_err(self.err())
+    }
+
+    pub fn save_cursors(&mut self, cursors: &HashMap<String, String>) -> Result<()> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::State { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(&err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO cursors (source, cursor, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                )
+                .map_err(&err)?;
+            let now = nanos(Utc::now());
+            for (s, c) in cursors {
+                stmt.execute(params![s, c, now]).map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
+    }
+
+    /// A source's health as JSON (see `sources::feed::Health`), for the TUI and `doctor` of other processes.
+    pub fn set_health(&mut self, source: &str, kind: &str, health_json: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO source_health (source, kind, health, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, health = excluded.health,
+                    updated_at = excluded.updated_at",
+                params![source, kind, health_json, nanos(Utc::now())],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Every source a collector reported on.
+    pub fn health(&self) -> Result<Vec<HealthRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, kind, health, updated_at FROM source_health ORDER BY source")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(HealthRow {
+                    source: r.get(0)?,
+                    kind: r.get(1)?,
+                    health: r.get(2)?,
+                    updated_at: DateTime::<Utc>::from_timestamp_nanos(r.get::<_, i64>(3)?),
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(self.err())
     }
 
     /// Adds log records per (template id, hour since the epoch).

@@ -1,0 +1,179 @@
+//! `firewatch doctor`: is the config valid, and can each source be reached and authenticated? One verdict per
+//! source, from the same client code the collector uses.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{default_config_path, default_data_dir};
+use crate::cli::DoctorArgs;
+use crate::collector::{self, Planned};
+use crate::config::{Config, SourceKind};
+use crate::sanitize::terminal_safe;
+use crate::sources::http::{self, snippet};
+use crate::store::state::StateDb;
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub kind: String,
+    pub ok: bool,
+    /// ok, unreachable, auth failed, misconfigured, error
+    pub verdict: String,
+    pub detail: String,
+}
+
+fn check(name: &str, kind: &str, verdict: &str, detail: impl Into<String>) -> Check {
+    Check { name: name.into(), kind: kind.into(), ok: verdict == "ok", verdict: verdict.into(), detail: detail.into() }
+}
+
+/// The endpoint that proves both reachability and auth, and how to describe its answer.
+fn probe(p: &Planned) -> (String, fn(&Value) -> String) {
+    match p.kind {
+        SourceKind::Alertmanager => ("api/v2/status".into(), |v| {
+            let version = v.pointer("/versionInfo/version").and_then(Value::as_str).unwrap_or("?");
+            let cluster = v.pointer("/cluster/status").and_then(Value::as_str).unwrap_or("?");
+            format!("alertmanager {version}, cluster {cluster}")
+        }),
+        SourceKind::Prometheus => ("api/v1/status/buildinfo".into(), |v| {
+            format!("prometheus {}", v.pointer("/data/version").and_then(Value::as_str).unwrap_or("?"))
+        }),
+        SourceKind::Loki => ("loki/api/v1/labels".into(), |v| {
+            let n = v.get("data").and_then(Value::as_array).map_or(0, Vec::len);
+            format!("loki answers, {n} labels")
+        }),
+        SourceKind::Elasticsearch => {
+            let index = p.cfg.index.clone().unwrap_or_else(|| "logs-*".into());
+            (format!("{index}/_count"), |v| {
+                format!("{} documents in the index pattern", v.get("count").and_then(Value::as_u64).unwrap_or(0))
+            })
+        }
+        SourceKind::File => (String::new(), |_| String::new()),
+    }
+}
+
+async fn check_http(p: &Planned) -> Check {
+    let kind = p.kind.as_str();
+    let client = match http::build_client(&collector::http_config(&p.cfg)) {
+        Ok(c) => c,
+        Err(e) => return check(&p.name, kind, "misconfigured", e.to_string()),
+    };
+    let (path, describe) = probe(p);
+    let url = http::join_url(p.cfg.url.as_deref().unwrap_or(""), &path);
+    let mut req = client.get(&url).timeout(Duration::from_secs(10));
+    if let Some(t) = &p.cfg.tenant {
+        req = req.header("X-Scope-OrgID", t);
+    }
+    let started = Instant::now();
+    match http::send(&url, req).await {
+        Err(e) => check(&p.name, kind, "unreachable", e.to_string()),
+        Ok((status, body)) => {
+            let ms = started.elapsed().as_millis();
+            match status.as_u16() {
+                200 => {
+                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    check(&p.name, kind, "ok", format!("{} ({ms} ms)", describe(&v)))
+                }
+                401 | 403 => check(&p.name, kind, "auth failed", format!("{url}: http {status}: {}", snippet(&body))),
+                _ => check(&p.name, kind, "error", format!("{url}: http {status}: {}", snippet(&body))),
+            }
+        }
+    }
+}
+
+fn check_file(p: &Planned) -> Check {
+    let pattern = p.cfg.path.clone().unwrap_or_default();
+    let dir = Path::new(&pattern).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let matched: Vec<PathBuf> = collector::expand_glob(&pattern).into_iter().filter(|f| f.is_file()).collect();
+    if matched.is_empty() {
+        return if dir.is_dir() {
+            check(&p.name, "file", "ok", format!("no file matches {pattern} yet; new ones will be picked up"))
+        } else {
+            check(&p.name, "file", "misconfigured", format!("directory {} does not exist", dir.display()))
+        };
+    }
+    let unreadable: Vec<String> =
+        matched.iter().filter(|f| std::fs::File::open(f).is_err()).map(|f| f.display().to_string()).collect();
+    if unreadable.is_empty() {
+        check(&p.name, "file", "ok", format!("{} file(s) match {pattern}", matched.len()))
+    } else {
+        check(&p.name, "file", "error", format!("cannot read {}", unreadable.join(", ")))
+    }
+}
+
+pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let default = default_config_path();
+    let path = config_path.or(default.as_deref());
+    let mut checks = Vec::new();
+    let config = match Config::load(path) {
+        Ok(c) => {
+            let shown = path.map_or("built-in defaults".to_string(), |p| p.display().to_string());
+            checks.push(check("config", "config", "ok", format!("{shown}: {} source(s)", c.source.len())));
+            Some(c)
+        }
+        Err(e) => {
+            checks.push(check("config", "config", "misconfigured", e.to_string()));
+            None
+        }
+    };
+    if let Some(config) = &config {
+        let plans = collector::plan(config);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        // All sources at once: one slow backend must not hold up the verdict on the others.
+        let http_checks = rt.block_on(async {
+            let futs = plans.iter().filter(|p| p.kind != SourceKind::File).map(check_http);
+            futures_util::future::join_all(futs).await
+        });
+        let mut by_name: std::collections::HashMap<String, Check> =
+            http_checks.into_iter().map(|c| (c.name.clone(), c)).collect();
+        for p in &plans {
+            let c = if p.kind == SourceKind::File {
+                check_file(p)
+            } else {
+                by_name.remove(&p.name).unwrap_or_else(|| check(&p.name, p.kind.as_str(), "error", "not checked"))
+            };
+            checks.push(c);
+        }
+        if let Some(o) = &config.otlp {
+            let c = match std::net::TcpListener::bind(&o.listen) {
+                Ok(_) => check("otlp", "otlp", "ok", format!("{} is free to listen on", o.listen)),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => check(
+                    "otlp",
+                    "otlp",
+                    "ok",
+                    format!("{} is in use (a running collector, or another program)", o.listen),
+                ),
+                Err(e) => check("otlp", "otlp", "misconfigured", format!("cannot listen on {}: {e}", o.listen)),
+            };
+            checks.push(c);
+        }
+    }
+    // What a running collector last reported, if any.
+    let data_dir = data_dir.unwrap_or_else(default_data_dir);
+    let reported = if data_dir.join("state.db").exists() {
+        StateDb::open(&data_dir).and_then(|s| s.health()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut out = std::io::stdout().lock();
+    for c in &checks {
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(c)?)?;
+        } else {
+            let mark = if c.ok { "ok  " } else { "FAIL" };
+            writeln!(out, "{mark} {:<16} {:<14} {}: {}", c.name, c.kind, c.verdict, terminal_safe(&c.detail))?;
+        }
+    }
+    if !args.json && !reported.is_empty() {
+        writeln!(out, "\nlast reported by the collector in {}:", data_dir.display())?;
+        for r in reported {
+            let at = r.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            writeln!(out, "  {:<16} {:<14} {} at {at}", r.source, r.kind, terminal_safe(&r.health))?;
+        }
+    }
+    Ok(if checks.iter().all(|c| c.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

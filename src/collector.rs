@@ -1,0 +1,646 @@
+//! The collector: every configured source, running into one data dir.
+//!
+//! Source tasks run on a small tokio runtime and only send [`SourceEvent`]s over a bounded channel (back-pressure:
+//! a slow store slows the sources, it never grows a queue). One thread, the sink, owns the store: it writes each
+//! batch (logs and spans upserted by their stable ids, metrics and alerts idempotent in SQLite), commits in groups,
+//! and only then saves the batches' cursors and acknowledges push clients. A crash between the commit and the
+//! cursor replays a batch, which overwrites itself: nothing is lost or stored twice. File sources are tailed by the
+//! sink itself on a timer, through the ingest path and its manifest of what each file already gave.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::analysis::templates::TemplateMiner;
+use crate::config::{Config, SourceConfig, SourceKind};
+use crate::ingest::{Ingestor, Options as IngestOptions};
+use crate::model::Signal;
+use crate::sources::feed::{Health, SourceEvent};
+use crate::sources::http::{self, HttpConfig};
+use crate::sources::timestamp::TsContext;
+use crate::sources::{alertmanager_api, elastic, loki, otlp_http, prometheus};
+use crate::store::docs::{log_doc, span_doc};
+use crate::store::manifest::Manifest;
+use crate::store::state::StateDb;
+use crate::store::templates::MinerFile;
+use crate::store::writer::{WriteOp, WriterConfig, WriterHandle};
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Poll every pull source once (files: read what is there), store it, and return.
+    pub once: bool,
+    /// Bound on `once`: sources that have not answered by then are reported and left.
+    pub once_timeout: Duration,
+    pub writer: WriterConfig,
+    pub commit_interval: Duration,
+}
+
+/// What a run did, per source.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Report {
+    pub records: BTreeMap<String, u64>,
+    pub health: BTreeMap<String, Health>,
+    pub commits: u64,
+}
+
+/// One source as configured, resolved to what its task needs.
+pub struct Planned {
+    pub name: String,
+    pub kind: SourceKind,
+    pub cfg: SourceConfig,
+}
+
+/// Resolves the configured sources to names.
+pub fn plan(config: &Config) -> Vec<Planned> {
+    (0..config.source.len())
+        .map(|i| Planned { name: config.source_name(i), kind: config.source[i].kind, cfg: config.source[i].clone() })
+        .collect()
+}
+
+fn duration(s: &Option<String>, default: Duration) -> Duration {
+    s.as_deref().and_then(|v| http::parse_duration(v).ok()).unwrap_or(default)
+}
+
+/// The HTTP settings of a source.
+pub fn http_config(cfg: &SourceConfig) -> HttpConfig {
+    HttpConfig {
+        url: cfg.url.clone().unwrap_or_default(),
+        bearer_token: cfg.bearer_token.clone(),
+        bearer_token_file: cfg.bearer_token_file.clone(),
+        basic_user: cfg.basic_user.clone(),
+        basic_password: cfg.basic_password.clone(),
+        basic_password_file: cfg.basic_password_file.clone(),
+        ca_file: cfg.ca_file.clone(),
+        insecure_skip_verify: cfg.insecure_skip_verify,
+        timeout: cfg.timeout.as_deref().and_then(|t| http::parse_duration(t).ok()),
+    }
+}
+
+pub fn loki_config(cfg: &SourceConfig) -> Result<loki::LokiConfig, http::HttpError> {
+    let h = http_config(cfg);
+    let mut headers = Vec::new();
+    if let Some(a) = h.authorization()? {
+        headers.push(("Authorization".to_string(), a));
+    }
+    let d = loki::LokiConfig::default();
+    Ok(loki::LokiConfig {
+        url: h.url,
+        query: cfg.query.clone().unwrap_or(d.query),
+        poll_interval: duration(&cfg.interval, d.poll_interval),
+        lookback: duration(&cfg.lookback, d.lookback),
+        tenant: cfg.tenant.clone(),
+        headers,
+        ..d
+    })
+}
+
+pub fn elastic_config(cfg: &SourceConfig) -> elastic::ElasticConfig {
+    let d = elastic::ElasticConfig::default();
+    let mut fields = d.fields.clone();
+    for (k, v) in &cfg.fields {
+        let slot = match k.as_str() {
+            "timestamp" => &mut fields.timestamp,
+            "message" => &mut fields.message,
+            "level" => &mut fields.level,
+            "service" => &mut fields.service,
+            "host" => &mut fields.host,
+            "region" => &mut fields.region,
+            "trace_id" => &mut fields.trace_id,
+            "span_id" => &mut fields.span_id,
+            _ => continue,
+        };
+        *slot = v.clone();
+    }
+    elastic::ElasticConfig {
+        url: cfg.url.clone().unwrap_or_default(),
+        index: cfg.index.clone().unwrap_or(d.index.clone()),
+        fields,
+        tiebreak: cfg.tiebreak.clone().unwrap_or(d.tiebreak.clone()),
+        poll_interval: duration(&cfg.interval, d.poll_interval),
+        lookback: duration(&cfg.lookback, d.lookback),
+        ..d
+    }
+}
+
+/// Starts the task of one pull source. Errors are about its configuration (an unreadable secret, a bad CA).
+fn spawn_source(
+    rt: &tokio::runtime::Runtime,
+    p: &Planned,
+    cursor: Option<String>,
+    tx: mpsc::Sender<SourceEvent>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let stop = async move {
+        let mut rx = shutdown;
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let name = p.name.clone();
+    let cfg = p.cfg.clone();
+    let client = http::build_client(&http_config(&cfg))?;
+    Ok(match p.kind {
+        SourceKind::Alertmanager => {
+            let am = alertmanager_api::AlertmanagerClient::new(client, cfg.url.clone().unwrap_or_default());
+            let opts = alertmanager_api::SourceOptions::new(duration(&cfg.interval, Duration::from_secs(15)));
+            rt.spawn(async move {
+                tokio::select! {
+                    () = alertmanager_api::run_with(am, name, opts, cursor, tx) => {}
+                    () = stop => {}
+                }
+            })
+        }
+        SourceKind::Prometheus => {
+            let prom = prometheus::PrometheusClient::new(client, cfg.url.clone().unwrap_or_default());
+            let queries = cfg
+                .queries
+                .iter()
+                .map(|q| prometheus::RangeQuery {
+                    name: q.name.clone(),
+                    expr: q.expr.clone(),
+                    step: http::parse_duration(&q.step).unwrap_or(Duration::from_secs(30)),
+                })
+                .collect();
+            let mut opts =
+                prometheus::PromSourceOptions::new(duration(&cfg.interval, Duration::from_secs(15)), queries);
+            opts.alerts = cfg.alerts.unwrap_or(true);
+            rt.spawn(async move {
+                tokio::select! {
+                    () = prometheus::run(prom, name, opts, cursor, tx) => {}
+                    () = stop => {}
+                }
+            })
+        }
+        SourceKind::Loki => {
+            let lc = loki_config(&cfg)?;
+            let tail = cfg.tail;
+            rt.spawn(async move {
+                let result = if tail {
+                    loki::tail(lc, name.clone(), cursor, tx, stop).await
+                } else {
+                    loki::poll(client, lc, name.clone(), cursor, tx, stop).await
+                };
+                if let Err(e) = result {
+                    tracing::warn!(source = %name, error = %e, "loki source stopped");
+                }
+            })
+        }
+        SourceKind::Elasticsearch => {
+            let ec = elastic_config(&cfg);
+            rt.spawn(async move {
+                if let Err(e) = elastic::poll(client, ec, name.clone(), cursor, tx, stop).await {
+                    tracing::warn!(source = %name, error = %e, "elasticsearch source stopped");
+                }
+            })
+        }
+        SourceKind::File => anyhow::bail!("file sources are read by the sink"),
+    })
+}
+
+/// A tailed file glob and what was last seen of each matching file.
+struct FileSource {
+    name: String,
+    pattern: String,
+    service: Option<String>,
+    interval: Duration,
+    next: Instant,
+    seen: HashMap<PathBuf, (u64, Option<std::time::SystemTime>)>,
+}
+
+pub fn expand_glob(pattern: &str) -> Vec<PathBuf> {
+    // Only the file name may hold wildcards, which covers `/var/log/app/*.log` and rotation patterns.
+    let path = Path::new(pattern);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !name.contains(['*', '?']) {
+        return vec![path.to_path_buf()];
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_str().is_some_and(|n| wildcard(name.as_bytes(), n.as_bytes())))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// `*` and `?` matching, iterative with backtracking to the last star.
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == b'*')
+}
+
+struct Sink {
+    store: Store,
+    writer: WriterHandle,
+    state: StateDb,
+    manifest: Manifest,
+    miner: TemplateMiner,
+    miner_file: MinerFile,
+    counts: HashMap<(u32, i64), u64>,
+    acks: Vec<oneshot::Sender<Result<(), String>>>,
+    cursors: HashMap<String, String>,
+    dirty: bool,
+    last_commit: Instant,
+    commit_interval: Duration,
+    kinds: HashMap<String, &'static str>,
+    report: Report,
+    ts: TsContext,
+    max_line_bytes: usize,
+}
+
+impl Sink {
+    fn apply(&mut self, ev: SourceEvent) -> anyhow::Result<()> {
+        match ev {
+            SourceEvent::Batch(b) => {
+                let mut docs = Vec::new();
+                let (mut metrics, mut alerts) = (Vec::new(), Vec::new());
+                let n = b.signals.len() as u64;
+                for s in b.signals {
+                    match s {
+                        Signal::Log(r) => {
+                            let t = self.miner.add(&r.body);
+                            *self.counts.entry((t, r.timestamp.timestamp().div_euclid(3600))).or_default() += 1;
+                            docs.push((r.id.to_string(), log_doc(&self.store.fields, &r, Some(t))));
+                        }
+                        Signal::Span(s) => docs.push((s.id.to_string(), span_doc(&self.store.fields, &s))),
+                        Signal::Metric(m) => metrics.push(m),
+                        Signal::Alert(a) => alerts.push(a),
+                    }
+                }
+                let stored = (|| -> anyhow::Result<()> {
+                    if !metrics.is_empty() {
+                        self.state.insert_metrics(&metrics)?;
+                    }
+                    if !alerts.is_empty() {
+                        self.state.upsert_alerts(&alerts)?;
+                    }
+                    if !docs.is_empty() {
+                        self.writer.send(WriteOp::Upsert(docs))?;
+                        self.dirty = true;
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = stored {
+                    if let Some(ack) = b.ack {
+                        let _ = ack.send(Err(e.to_string()));
+                    }
+                    return Err(e);
+                }
+                *self.report.records.entry(b.source.clone()).or_default() += n;
+                if let Some(c) = b.cursor {
+                    self.cursors.insert(b.source, c);
+                    self.dirty = true;
+                }
+                if let Some(ack) = b.ack {
+                    self.acks.push(ack);
+                    self.dirty = true;
+                }
+            }
+            SourceEvent::Health { source, health } => {
+                let kind = self.kinds.get(&source).copied().unwrap_or("source");
+                let json = serde_json::to_string(&health).unwrap_or_default();
+                self.state.set_health(&source, kind, &json)?;
+                match &health {
+                    Health::Degraded { error, .. } | Health::Down { error, .. } => {
+                        tracing::warn!(source = %source, error = %error, "source unhealthy")
+                    }
+                    _ => tracing::info!(source = %source, ?health, "source health"),
+                }
+                self.report.health.insert(source, health);
+            }
+            SourceEvent::Polled { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Makes everything applied so far durable, then saves cursors and answers push clients.
+    fn commit(&mut self) -> anyhow::Result<()> {
+        // The miner first: ids in the committed records then always name templates that exist.
+        self.miner_file.save(&self.miner)?;
+        let result = self.writer.commit();
+        let acks = std::mem::take(&mut self.acks);
+        match result {
+            Ok(_) => {
+                self.state.add_template_counts(&std::mem::take(&mut self.counts))?;
+                self.state.save_cursors(&std::mem::take(&mut self.cursors))?;
+                for a in acks {
+                    let _ = a.send(Ok(()));
+                }
+                self.dirty = false;
+                self.last_commit = Instant::now();
+                self.report.commits += 1;
+                Ok(())
+            }
+            Err(e) => {
+                for a in acks {
+                    let _ = a.send(Err(e.to_string()));
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Reads what is new in each of the source's files. The manifest remembers how far each file was read (and
+    /// by its first line, which file it is), so a rotated or truncated file starts over and a grown one goes on.
+    fn tail_files(&mut self, f: &mut FileSource, force: bool) -> anyhow::Result<()> {
+        let mut changed = Vec::new();
+        for path in expand_glob(&f.pattern) {
+            let Ok(meta) = std::fs::metadata(&path) else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let now = (meta.len(), meta.modified().ok());
+            if force || f.seen.get(&path) != Some(&now) {
+                f.seen.insert(path.clone(), now);
+                changed.push(path);
+            }
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let opts = IngestOptions {
+            ts: TsContext { now: Utc::now(), ..self.ts },
+            service: f.service.clone(),
+            max_line_bytes: self.max_line_bytes,
+            complete_lines_only: true,
+        };
+        let manifest = std::mem::take(&mut self.manifest);
+        let mut ing = Ingestor::new(&self.writer, &mut self.state, self.store.fields, manifest, opts);
+        ing.miner = std::mem::replace(&mut self.miner, TemplateMiner::new(Default::default()));
+        let mut records = 0;
+        let mut failure = None;
+        for path in &changed {
+            match ing.ingest_path(path) {
+                Ok(r) => {
+                    records += r.records();
+                    if let Some(e) = r.error {
+                        failure = Some(format!("{}: {e}", path.display()));
+                    }
+                }
+                Err(e) => failure = Some(format!("{}: {e}", path.display())),
+            }
+        }
+        let (manifest, miner, counts) = ing.into_parts();
+        self.manifest = manifest;
+        self.miner = miner;
+        for (k, v) in counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+        if records > 0 {
+            self.dirty = true;
+            *self.report.records.entry(f.name.clone()).or_default() += records;
+        }
+        let health = match failure {
+            Some(error) => Health::Degraded { since: Utc::now(), error },
+            None => Health::Ok { since: Utc::now() },
+        };
+        let changed_state =
+            self.report.health.get(&f.name).map(std::mem::discriminant) != Some(std::mem::discriminant(&health));
+        if changed_state {
+            self.apply(SourceEvent::Health { source: f.name.clone(), health })?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the collector until `stop` is set (SIGINT/SIGTERM in `collect`), or once through with `once`.
+pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBool>) -> anyhow::Result<Report> {
+    let store = Store::open(data_dir)?;
+    let writer = WriterHandle::start(&store, opts.writer.clone())?;
+    let state = StateDb::open(data_dir)?;
+    let manifest = store.manifest()?;
+    let miner_file = MinerFile::new(data_dir);
+    let miner = miner_file.load()?;
+    let plans = plan(config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("firewatch-source")
+        .enable_all()
+        .build()
+        .context("cannot start the source runtime")?;
+    let (tx, mut rx) = mpsc::channel::<SourceEvent>(64);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut sink = Sink {
+        store,
+        writer,
+        state,
+        manifest,
+        miner,
+        miner_file,
+        counts: HashMap::new(),
+        acks: Vec::new(),
+        cursors: HashMap::new(),
+        dirty: false,
+        last_commit: Instant::now(),
+        commit_interval: opts.commit_interval,
+        kinds: plans.iter().map(|p| (p.name.clone(), p.kind.as_str())).collect(),
+        report: Report::default(),
+        ts: TsContext { now: Utc::now(), offset: config.assume_offset() },
+        max_line_bytes: config.ingest.max_line_bytes,
+    };
+    let mut tasks = Vec::new();
+    let mut files = Vec::new();
+    let mut pending_once: Vec<String> = Vec::new();
+    for p in &plans {
+        sink.apply(SourceEvent::Health { source: p.name.clone(), health: Health::Starting })?;
+        if p.kind == SourceKind::File {
+            files.push(FileSource {
+                name: p.name.clone(),
+                pattern: p.cfg.path.clone().unwrap_or_default(),
+                service: p.cfg.service.clone(),
+                interval: duration(&p.cfg.interval, Duration::from_secs(1)),
+                next: Instant::now(),
+                seen: HashMap::new(),
+            });
+            continue;
+        }
+        let cursor = sink.state.cursor(&p.name)?;
+        match spawn_source(&rt, p, cursor, tx.clone(), shutdown_rx.clone()) {
+            Ok(t) => {
+                tasks.push(t);
+                pending_once.push(p.name.clone());
+            }
+            Err(e) => {
+                let health = Health::Down { since: Utc::now(), error: format!("{e:#}") };
+                sink.apply(SourceEvent::Health { source: p.name.clone(), health })?;
+            }
+        }
+    }
+    if let Some(o) = config.otlp.as_ref().filter(|_| !opts.once) {
+        let addr: std::net::SocketAddr = o.listen.parse().context("otlp.listen")?;
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .with_context(|| format!("cannot listen on {addr} for OTLP"))?;
+        let cfg = otlp_http::OtlpConfig {
+            listen: addr,
+            max_body_bytes: crate::config::parse_size(&o.max_body).unwrap_or(16 << 20) as usize,
+            ..Default::default()
+        };
+        sink.kinds.insert("otlp".into(), "otlp");
+        let mut rx_stop = shutdown_rx.clone();
+        let tx = tx.clone();
+        tasks.push(rt.spawn(async move {
+            let stop = async move {
+                let _ = rx_stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = otlp_http::serve(listener, cfg, "otlp", tx, stop).await {
+                tracing::error!(error = %e, "otlp receiver stopped");
+            }
+        }));
+        tracing::info!(%addr, "otlp receiver listening");
+    }
+    drop(tx);
+    if !opts.once {
+        let flag = stop.clone();
+        rt.spawn(async move {
+            wait_for_signal().await;
+            flag.store(true, Ordering::Relaxed);
+        });
+    }
+    let started = Instant::now();
+    let mut files_done = false;
+    loop {
+        let now = Instant::now();
+        let next_file = files.iter().map(|f| f.next).min().unwrap_or(now + Duration::from_millis(250));
+        let wait = next_file.saturating_duration_since(now).min(Duration::from_millis(250));
+        let ev = rt.block_on(async { tokio::time::timeout(wait, rx.recv()).await });
+        let mut closed = false;
+        match ev {
+            Ok(Some(ev)) => {
+                if let SourceEvent::Polled { source } = &ev {
+                    pending_once.retain(|s| s != source);
+                }
+                sink.apply(ev)?;
+                // Group commit: take what else is already queued before committing once for all of it.
+                for _ in 0..256 {
+                    match rx.try_recv() {
+                        Ok(ev) => {
+                            if let SourceEvent::Polled { source } = &ev {
+                                pending_once.retain(|s| s != source);
+                            }
+                            sink.apply(ev)?;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            Ok(None) => {
+                // No task sends any more (only file sources, or every source failed to start): keep tailing.
+                closed = true;
+                std::thread::sleep(wait);
+            }
+            Err(_) => {}
+        }
+        let now = Instant::now();
+        for f in files.iter_mut() {
+            if f.next <= now {
+                sink.tail_files(f, false)?;
+                f.next = now + f.interval;
+            }
+        }
+        files_done = files_done || opts.once;
+        if !sink.acks.is_empty() || (sink.dirty && sink.last_commit.elapsed() >= sink.commit_interval) {
+            sink.commit()?;
+        }
+        let once_done = opts.once && files_done && (pending_once.is_empty() || started.elapsed() >= opts.once_timeout);
+        let nothing_left = closed && files.is_empty() && !opts.once;
+        if once_done || nothing_left || stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    // Stop the sources, store what they already sent, and commit once more.
+    let _ = shutdown_tx.send(true);
+    for t in &tasks {
+        t.abort();
+    }
+    rt.block_on(async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    while let Ok(ev) = rx.try_recv() {
+        sink.apply(ev)?;
+    }
+    for name in pending_once.iter().filter(|_| opts.once) {
+        let health = Health::Down { since: Utc::now(), error: format!("no answer within {:?}", opts.once_timeout) };
+        sink.apply(SourceEvent::Health { source: name.clone(), health })?;
+    }
+    sink.commit()?;
+    let report = sink.report.clone();
+    sink.writer.finish()?;
+    rt.shutdown_timeout(Duration::from_secs(2));
+    Ok(report)
+}
+
+/// SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_names() {
+        assert!(wildcard(b"*.log", b"app.log"));
+        assert!(wildcard(b"app.log*", b"app.log.1"));
+        assert!(wildcard(b"app-?.log", b"app-3.log"));
+        assert!(!wildcard(b"*.log", b"app.log.gz"));
+        assert!(!wildcard(b"app-?.log", b"app-10.log"));
+    }
+
+    #[test]
+    fn globs_list_matching_files_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["b.log", "a.log", "c.txt"] {
+            std::fs::write(dir.path().join(n), "x\n").unwrap();
+        }
+        let got = expand_glob(&format!("{}/*.log", dir.path().display()));
+        let names: Vec<_> = got.iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect();
+        assert_eq!(names, vec!["a.log", "b.log"]);
+    }
+}
