@@ -181,6 +181,15 @@ pub fn pattern_changes(logs: &[LogRecord], from: DateTime<Utc>, to: DateTime<Utc
     out.into_iter().take(limit).map(|(_, p)| p).collect()
 }
 
+/// How sure the ranking is of its first candidate: its score (capped at 1), discounted by how close the runner-up
+/// came, and never certainty.
+fn confidence(ranked: &[Candidate]) -> f64 {
+    let Some(first) = ranked.first() else { return 0.0 };
+    let second = ranked.get(1).map_or(0.0, |c| c.score);
+    let margin = 1.0 - 0.5 * (second / first.score.max(1e-9)).min(1.0);
+    ((first.score.min(1.0) * margin).min(0.95) * 100.0).round() / 100.0
+}
+
 /// Runs the whole analysis. `now` decides which alerts still fire.
 pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> Analysis {
     let topology = Topology::from_spans(t.spans);
@@ -230,7 +239,7 @@ pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> A
                 service: c.service.clone(),
                 region: c.region.clone(),
                 summary: format!("{}: {}", c.service, c.reason),
-                confidence: c.score.min(1.0),
+                confidence: confidence(&ranking.candidates),
                 onset: c.onset,
             }),
             candidates: ranking
