@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod collector;
 pub mod config;
+pub mod copilot;
 pub mod ingest;
 pub mod loadgen;
 pub mod loghub;

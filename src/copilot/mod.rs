@@ -1,0 +1,8 @@
+//! The copilot stage: a question in plain words -> interpretation -> evidence -> an answer that cites it.
+//!
+//! Built so far: the interpreter (services, regions, symptom and time window of a question), redaction of secrets
+//! and personal data before anything leaves the host, and the citation check of an answer.
+
+pub mod cite;
+pub mod interpret;
+pub mod redact;
