@@ -33,6 +33,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Search stored logs and spans, newest first
     Search(SearchArgs),
+    /// Ask a question in plain words; the answer cites the evidence it rests on
+    Ask(AskArgs),
     /// Alerts grouped into incidents, each with its suspected root cause
     Incidents(IncidentsArgs),
     /// Log templates of a file (per line, or with counts, most frequent first), or of the stored logs
@@ -61,6 +63,25 @@ pub struct DoctorArgs {
     /// One JSON object per source: {name, kind, ok, verdict, detail}
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// Answer with the deterministic engine only (the only engine until an [llm] section is supported)
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Resolve relative times ("at 3pm", "in the last hour") against this time (RFC 3339) instead of now
+    #[arg(long, value_name = "T")]
+    pub now: Option<String>,
+
+    /// One object: {question, interpretation, root_cause, candidates, evidence, answer, runbooks}
+    #[arg(long)]
+    pub json: bool,
+
+    /// The question, e.g. why did checkout slow down in us-east at 3pm
+    #[arg(value_name = "QUESTION", num_args = 1.., required = true)]
+    pub question: Vec<String>,
 }
 
 #[derive(Debug, Args)]

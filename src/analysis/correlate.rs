@@ -80,6 +80,23 @@ fn region_of(a: &Alert) -> Option<String> {
 }
 
 impl AlertGroup {
+    /// A group with no alerts, for ranking the causes of a symptom someone asked about.
+    pub fn asked(
+        services: impl IntoIterator<Item = String>,
+        regions: impl IntoIterator<Item = String>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        AlertGroup {
+            alerts: Vec::new(),
+            fingerprints: BTreeSet::new(),
+            services: services.into_iter().collect(),
+            regions: regions.into_iter().collect(),
+            started_at: at,
+            quiet_since: None,
+            anchor: at,
+        }
+    }
+
     fn live_at(&self, t: DateTime<Utc>, grace: Duration) -> bool {
         self.quiet_since.is_none_or(|q| t <= q + grace)
     }

@@ -96,6 +96,8 @@ pub struct Analysis {
     pub topology: Topology,
     /// Newest first.
     pub incidents: Vec<Incident>,
+    /// Every service's signals, for rankings asked outside any incident (the copilot's questions).
+    pub signals: Signals,
 }
 
 /// A stable id: the same first alert gives the same incident id on every run.
@@ -258,5 +260,5 @@ pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> A
         });
     }
     incidents.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
-    Analysis { topology, incidents }
+    Analysis { topology, incidents, signals }
 }

@@ -84,8 +84,8 @@ pub struct Candidate {
     pub deploy: Option<Deploy>,
     /// Error logs of other services that name this one (peer attribute or text) after its onset.
     pub blamed_by_logs: u64,
-    /// An example of those logs.
-    pub blame_example: Option<String>,
+    /// An example of those logs: when, and the line.
+    pub blame_example: Option<(DateTime<Utc>, String)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -381,7 +381,8 @@ fn fmt_value(v: f64, what: &str) -> String {
     }
 }
 
-fn describe(s: &Signal) -> String {
+/// One line for people: what deviated, where, from what to what, and when.
+pub fn describe(s: &Signal) -> String {
     let region = s.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default();
     if s.what == "tls certificate expired" {
         return format!("its tls certificate expired at {}{region}", s.onset.format("%H:%M"));
@@ -484,8 +485,7 @@ pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topo
         if covered > 1 {
             why.push(format!("it is upstream of {covered} of the {} alerting services", alerted.len()));
         }
-        let example =
-            signals.blame_example.get(svc).and_then(|ex| ex.iter().find(|(t, _)| *t >= onset).map(|(_, b)| b.clone()));
+        let example = signals.blame_example.get(svc).and_then(|ex| ex.iter().find(|(t, _)| *t >= onset).cloned());
         candidates.push(Candidate {
             service: svc.clone(),
             region: top.region.clone(),

@@ -1,5 +1,6 @@
 //! Command handlers: resolve the data dir and config, then call into the stages.
 
+pub mod ask;
 pub mod collect;
 pub mod demo;
 pub mod doctor;
@@ -64,6 +65,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             ingest::run(&ctx, &args)
+        }
+        Command::Ask(args) => {
+            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+            ask::run(&ctx, &args)
         }
         Command::Collect(args) => {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;

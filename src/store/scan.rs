@@ -12,7 +12,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 
 use super::docs::hit_from_doc;
 use super::schema::Fields;
-use super::Result;
+use super::{Result, StoreError};
 use crate::model::{LogRecord, RecordId, Resource, Severity, Span, SpanKind};
 
 fn term(f: &Fields, t: DateTime<Utc>) -> Term {
@@ -98,4 +98,19 @@ pub fn records(
     logs.sort_by_key(|l| l.timestamp);
     spans.sort_by_key(|s| s.start);
     Ok((logs, spans))
+}
+
+/// Every distinct value of a raw string field (service, region), from the term dictionaries: no document is read.
+pub fn field_values(searcher: &Searcher, field: tantivy::schema::Field) -> Result<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    for seg in searcher.segment_readers() {
+        let index = seg.inverted_index(field)?;
+        let mut terms = index.terms().stream().map_err(|e| StoreError::Index(e.into()))?;
+        while terms.advance() {
+            if let Ok(s) = std::str::from_utf8(terms.key()) {
+                out.insert(s.to_string());
+            }
+        }
+    }
+    Ok(out)
 }
