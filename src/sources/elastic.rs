@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-use super::backoff::{report, Backoff, HealthTracker};
-use super::feed::{Batch, SourceEvent};
+use super::feed::SourceEvent;
 use super::jsonlog::epoch_to_time;
+use super::pull::{self, Fetched, PullOptions};
 use super::remote::RemoteQuery;
 use crate::model::{value_as_string, LogRecord, RecordId, Resource, Severity, Signal};
 
@@ -358,59 +358,26 @@ pub async fn poll(
     tx: mpsc::Sender<SourceEvent>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ElasticError> {
-    let mut cursor = cursor.as_deref().map(parse_cursor).transpose()?;
+    let cursor = cursor.as_deref().map(parse_cursor).transpose()?;
     let start_ms = Utc::now().timestamp_millis() - cfg.lookback.as_millis() as i64;
-    let mut health = HealthTracker::new(5, cfg.down_after);
-    let mut backoff = Backoff::new(cfg.poll_interval, Duration::from_secs(60));
-    tokio::pin!(shutdown);
-    loop {
+    let opts = PullOptions { interval: cfg.poll_interval, down_after: cfg.down_after };
+    let (client, cfg) = (&client, &cfg);
+    pull::run("elasticsearch", &source, opts, &tx, shutdown, cursor, |mut cursor| async move {
         let end_ms = Utc::now().timestamp_millis() - cfg.lag.as_millis() as i64;
         let before = cursor.clone();
-        let wait = match fetch_after(&client, &cfg, &mut cursor, start_ms, end_ms, 10).await {
+        match fetch_after(client, cfg, &mut cursor, start_ms, end_ms, 10).await {
             Ok((hits, more)) => {
-                if !report(&tx, &source, health.success(Utc::now())).await {
-                    return Ok(());
-                }
-                backoff.reset();
-                if !hits.is_empty() {
-                    let now = Utc::now();
-                    let batch = Batch {
-                        source: source.clone(),
-                        signals: hits.iter().map(|h| Signal::Log(to_log(h, &cfg.fields, now))).collect(),
-                        cursor: cursor.as_ref().map(|c| Value::Array(c.clone()).to_string()),
-                        ack: None,
-                    };
-                    tokio::select! {
-                        r = tx.send(SourceEvent::Batch(batch)) => if r.is_err() { return Ok(()) },
-                        () = &mut shutdown => return Ok(()),
-                    }
-                }
-                if more {
-                    Duration::ZERO
-                } else {
-                    cfg.poll_interval
-                }
+                let now = Utc::now();
+                let signals = hits.iter().map(|h| Signal::Log(to_log(h, &cfg.fields, now))).collect();
+                let fetched =
+                    Fetched { signals, cursor: cursor.as_ref().map(|c| Value::Array(c.clone()).to_string()), more };
+                (cursor, Ok(fetched))
             }
-            Err(e) => {
-                cursor = before;
-                tracing::warn!(source = %source, "elasticsearch poll failed: {e}");
-                if !report(&tx, &source, health.failure(Utc::now(), e.to_string())).await {
-                    return Ok(());
-                }
-                backoff.next_delay()
-            }
-        };
-        if !wait.is_zero() && tx.send(SourceEvent::Polled { source: source.clone() }).await.is_err() {
-            return Ok(());
+            Err(e) => (before, Err(e)),
         }
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = &mut shutdown => return Ok(()),
-        }
-        if tx.is_closed() {
-            return Ok(());
-        }
-    }
+    })
+    .await;
+    Ok(())
 }
 
 /// The `_search` body for `search --remote`: words and phrases must match the message,

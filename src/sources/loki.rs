@@ -28,6 +28,7 @@ use super::backoff::{report, Backoff, HealthTracker};
 use super::feed::{Batch, SourceEvent};
 use super::jsonlog;
 use super::plaintext::TextParser;
+use super::pull::{self, Fetched, PullOptions};
 use super::remote::RemoteQuery;
 use super::timestamp::TsContext;
 use crate::model::{LogRecord, RecordId, Resource, Severity};
@@ -405,6 +406,14 @@ pub async fn fetch_after(
     Ok((out, true))
 }
 
+/// Where to start: the saved cursor, or `lookback` before now on a first start.
+fn resume(saved: Option<&str>, cfg: &LokiConfig) -> Result<Cursor, LokiError> {
+    match saved {
+        Some(c) => Cursor::parse(c),
+        None => Ok(Cursor { ts: nanos(Utc::now()) - cfg.lookback.as_nanos() as i64, seen: Vec::new() }),
+    }
+}
+
 /// Follows `cfg.query` by polling `query_range` until `shutdown` or the collector closes.
 /// `cursor` is the one the collector saved for this source.
 pub async fn poll(
@@ -415,61 +424,23 @@ pub async fn poll(
     tx: mpsc::Sender<SourceEvent>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), LokiError> {
-    let mut cursor = match cursor {
-        Some(c) => Cursor::parse(&c)?,
-        None => Cursor { ts: nanos(Utc::now()) - cfg.lookback.as_nanos() as i64, seen: Vec::new() },
-    };
-    let mut health = HealthTracker::new(5, cfg.down_after);
-    let mut backoff = Backoff::new(cfg.poll_interval, Duration::from_secs(60));
-    tokio::pin!(shutdown);
-    loop {
+    let cursor = resume(cursor.as_deref(), &cfg)?;
+    let opts = PullOptions { interval: cfg.poll_interval, down_after: cfg.down_after };
+    let (client, cfg) = (&client, &cfg);
+    pull::run("loki", &source, opts, &tx, shutdown, cursor, |mut cursor| async move {
         let end = nanos(Utc::now()) - cfg.lag.as_nanos() as i64;
         let before = cursor.clone();
-        let wait = match fetch_after(&client, &cfg, &mut cursor, end, 10).await {
+        match fetch_after(client, cfg, &mut cursor, end, 10).await {
             Ok((entries, more)) => {
-                if !report(&tx, &source, health.success(Utc::now())).await {
-                    return Ok(());
-                }
-                backoff.reset();
-                if !entries.is_empty() {
-                    let batch = Batch {
-                        source: source.clone(),
-                        signals: to_logs(&entries, Utc::now()).into_iter().map(crate::model::Signal::Log).collect(),
-                        cursor: Some(cursor.to_string()),
-                        ack: None,
-                    };
-                    // Waits while the collector is busy: the bounded channel is the back-pressure.
-                    tokio::select! {
-                        r = tx.send(SourceEvent::Batch(batch)) => if r.is_err() { return Ok(()) },
-                        () = &mut shutdown => return Ok(()),
-                    }
-                }
-                if more {
-                    Duration::ZERO
-                } else {
-                    cfg.poll_interval
-                }
+                let signals = to_logs(&entries, Utc::now()).into_iter().map(crate::model::Signal::Log).collect();
+                let fetched = Fetched { signals, cursor: Some(cursor.to_string()), more };
+                (cursor, Ok(fetched))
             }
-            Err(e) => {
-                cursor = before;
-                tracing::warn!(source = %source, "loki poll failed: {e}");
-                if !report(&tx, &source, health.failure(Utc::now(), e.to_string())).await {
-                    return Ok(());
-                }
-                backoff.next_delay()
-            }
-        };
-        if !wait.is_zero() && tx.send(SourceEvent::Polled { source: source.clone() }).await.is_err() {
-            return Ok(());
+            Err(e) => (before, Err(e)),
         }
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = &mut shutdown => return Ok(()),
-        }
-        if tx.is_closed() {
-            return Ok(());
-        }
-    }
+    })
+    .await;
+    Ok(())
 }
 
 /// The WebSocket URL of `/loki/api/v1/tail` for `query`, starting at `start` (ns).
@@ -508,10 +479,7 @@ pub async fn tail(
     tx: mpsc::Sender<SourceEvent>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), LokiError> {
-    let mut cursor = match cursor {
-        Some(c) => Cursor::parse(&c)?,
-        None => Cursor { ts: nanos(Utc::now()) - cfg.lookback.as_nanos() as i64, seen: Vec::new() },
-    };
+    let mut cursor = resume(cursor.as_deref(), &cfg)?;
     let mut health = HealthTracker::new(5, cfg.down_after);
     let mut backoff = Backoff::new(cfg.poll_interval, Duration::from_secs(60));
     tokio::pin!(shutdown);

@@ -13,5 +13,6 @@ pub mod otlp_http;
 pub mod otlp_json;
 pub mod plaintext;
 pub mod prometheus;
+pub mod pull;
 pub mod remote;
 pub mod timestamp;
