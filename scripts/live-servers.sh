@@ -239,6 +239,11 @@ start_all() {
     mkdir -p "$LIVE_DIR"
     write_configs
     write_tls
+    # A fresh start gets fresh storage: a TSDB left by an earlier run restores its
+    # alerts' `for` state, and an old silence would mute this run's alerts.
+    alive "$LIVE_DIR/alertmanager.pid" || rm -rf "$LIVE_DIR/alertmanager-data"
+    alive "$LIVE_DIR/alertmanager-tls.pid" || rm -rf "$LIVE_DIR/alertmanager-tls-data"
+    alive "$LIVE_DIR/prometheus.pid" || rm -rf "$LIVE_DIR/prometheus-data"
     start_alertmanager
     start_alertmanager_tls
     start_prometheus
