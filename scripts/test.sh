@@ -21,6 +21,7 @@ OTEL_OUT=$(mktemp -d)
 LOG=$(mktemp)
 cleanup() {
   scripts/live-servers.sh stop >/dev/null 2>&1 || true
+  scripts/llm-server.sh stop >/dev/null 2>&1 || true
   rm -rf "$OTEL_OUT" "$LOG"
 }
 trap cleanup EXIT
@@ -34,6 +35,11 @@ eval "$(scripts/otel_venvs.sh)"
 # Real Prometheus and Alertmanager (Debian packages) on loopback for the source and collector tests.
 step "Prometheus and Alertmanager on 127.0.0.1 (scripts/live-servers.sh)"
 eval "$(scripts/live-servers.sh start)"
+
+# A real LLM on loopback for the copilot tests: llama-cpp-python serving SmolLM2-135M.
+# The first run compiles llama.cpp (several minutes on 2 cores); later runs reuse the venv.
+step "LLM server on 127.0.0.1 (scripts/llm-server.sh, venv in $CACHE/venv-llm)"
+eval "$(scripts/llm-server.sh start)"
 
 step "cargo fmt --check"
 cargo fmt --check

@@ -67,7 +67,7 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
-    /// Answer with the deterministic engine only (the only engine until an [llm] section is supported)
+    /// Answer with the deterministic engine only, even when an [llm] section is configured
     #[arg(long)]
     pub offline: bool,
 

@@ -31,6 +31,82 @@ pub struct Config {
     /// The OTLP/HTTP receiver; off unless configured.
     #[serde(default)]
     pub otlp: Option<OtlpSection>,
+    /// An OpenAI-compatible LLM for `ask` and the chat; without it the copilot answers offline.
+    #[serde(default)]
+    pub llm: Option<LlmSection>,
+    /// What is redacted, besides credentials, before anything is sent to the LLM.
+    pub redact: crate::copilot::redact::RedactConfig,
+}
+
+/// `[llm]`: any OpenAI-compatible chat completions endpoint (OpenAI, vLLM, Ollama, llama.cpp).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSection {
+    /// Up to the API version, like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// Inline key; prefer `api_key_file` or `OPENAI_API_KEY`.
+    pub api_key: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    /// Connecting, and each whole request, may take this long.
+    #[serde(default = "llm_connect_timeout")]
+    pub connect_timeout: String,
+    #[serde(default = "llm_timeout")]
+    pub timeout: String,
+    /// Longest silence while streaming, the first token included (prompt processing).
+    #[serde(default = "llm_idle_timeout")]
+    pub idle_timeout: String,
+    /// Retries of a request that failed before anything streamed (refused, 429, 5xx).
+    #[serde(default = "llm_retries")]
+    pub retries: u32,
+    /// Model calls per question, tool rounds included.
+    #[serde(default = "llm_max_steps")]
+    pub max_steps: u32,
+    /// Tokens per question, prompts and completions of every step together.
+    #[serde(default = "llm_token_budget")]
+    pub token_budget: u32,
+    /// The model's context window, which the evidence is packed to fit.
+    #[serde(default = "llm_context_tokens")]
+    pub context_tokens: u32,
+    /// Longest answer per step.
+    #[serde(default = "llm_max_tokens")]
+    pub max_tokens: u32,
+    #[serde(default)]
+    pub temperature: f32,
+    /// Offer the model the evidence tools (search_logs, get_trace, query_metric, list_incidents).
+    #[serde(default = "yes")]
+    pub tools: bool,
+    /// A folder whose `system.md`, `answer.md`, `tools.toml` override the built-in prompts,
+    /// file by file [default: prompts/ in the config dir].
+    pub prompts_dir: Option<PathBuf>,
+}
+
+fn llm_connect_timeout() -> String {
+    "5s".into()
+}
+fn llm_timeout() -> String {
+    "5m".into()
+}
+fn llm_idle_timeout() -> String {
+    "90s".into()
+}
+fn llm_retries() -> u32 {
+    2
+}
+fn llm_max_steps() -> u32 {
+    4
+}
+fn llm_token_budget() -> u32 {
+    32_000
+}
+fn llm_context_tokens() -> u32 {
+    8192
+}
+fn llm_max_tokens() -> u32 {
+    600
+}
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -205,7 +281,7 @@ impl Config {
                 if holds_inline_secret(&text) {
                     crate::sources::http::check_private(p).map_err(|e| ConfigError::Value {
                         path: p.into(),
-                        key: "source".into(),
+                        key: "secret".into(),
                         message: e.to_string(),
                     })?;
                 }
@@ -249,6 +325,28 @@ impl Config {
             }
             if !s.queries.is_empty() && s.kind != SourceKind::Prometheus {
                 return Err(bad(&key("queries"), "only prometheus sources run queries".into()));
+            }
+        }
+        if let Some(l) = &self.llm {
+            for (k, v) in
+                [("connect_timeout", &l.connect_timeout), ("timeout", &l.timeout), ("idle_timeout", &l.idle_timeout)]
+            {
+                parse_duration(v).map_err(|m| bad(&format!("llm.{k}"), m))?;
+            }
+            if !(l.base_url.starts_with("http://") || l.base_url.starts_with("https://")) {
+                return Err(bad("llm.base_url", format!("'{}' is not an http(s) URL", l.base_url)));
+            }
+            if l.max_steps == 0 || l.context_tokens < 1024 || l.max_tokens == 0 {
+                return Err(bad(
+                    "llm",
+                    "max_steps and max_tokens must be positive, context_tokens at least 1024".into(),
+                ));
+            }
+            if l.max_tokens >= l.context_tokens / 2 {
+                return Err(bad(
+                    "llm.max_tokens",
+                    "must be under half of context_tokens, to leave room for evidence".into(),
+                ));
             }
         }
         if let Some(o) = &self.otlp {
@@ -297,14 +395,16 @@ impl Config {
 /// Whether the (unexpanded) config text sets a secret to a literal value rather than `${VAR}`.
 fn holds_inline_secret(raw: &str) -> bool {
     let Ok(v) = toml::from_str::<toml::Value>(raw) else { return false };
+    let inline = |t: &str| {
+        let t = t.trim();
+        !(t.starts_with("${") && t.ends_with('}') && t.matches("${").count() == 1)
+    };
+    if v.get("llm").and_then(|l| l.get("api_key")).and_then(toml::Value::as_str).is_some_and(inline) {
+        return true;
+    }
     let Some(sources) = v.get("source").and_then(toml::Value::as_array) else { return false };
     sources.iter().any(|s| {
-        ["bearer_token", "basic_password"].iter().any(|k| {
-            s.get(*k).and_then(toml::Value::as_str).is_some_and(|v| {
-                let t = v.trim();
-                !(t.starts_with("${") && t.ends_with('}') && t.matches("${").count() == 1)
-            })
-        })
+        ["bearer_token", "basic_password"].iter().any(|k| s.get(*k).and_then(toml::Value::as_str).is_some_and(inline))
     })
 }
 

@@ -281,10 +281,7 @@ async fn prometheus_rule_alert_reaches_alertmanager_and_both_sources() {
     // Pending alerts are visible in the client, never emitted as signals.
     let pending = prom_client(&live.prom).alerts().await.unwrap();
     let states: Vec<_> = pending.iter().map(|a| (a.alert.alertname.as_str(), a.state)).collect();
-    assert!(
-        states.contains(&("FirewatchLivePending", RuleAlertState::Pending)),
-        "the 1h rule is pending: {states:?}"
-    );
+    assert!(states.contains(&("FirewatchLivePending", RuleAlertState::Pending)), "the 1h rule is pending: {states:?}");
     let rules = prom_client(&live.prom).rules().await.unwrap();
     let rule = rules.iter().flat_map(|g| &g.rules).find(|r| r.name == "FirewatchLivePending").unwrap();
     assert_eq!((rule.state.as_str(), rule.duration), ("pending", Duration::from_secs(3600)));

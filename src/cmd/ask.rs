@@ -1,22 +1,59 @@
 //! `firewatch ask [--offline] [--now T] [--json] QUESTION`: a question in plain words, answered from the data
-//! with citations. Offline (deterministic) for now; the LLM path comes with the `[llm]` config section.
+//! with citations; by the LLM of `[llm]` when one is configured, else (or when it fails) offline.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use chrono::{Duration, Local, Utc};
+use serde::Serialize;
+use serde_json::json;
 
 use super::Ctx;
 use crate::analysis::incidents::{analyze, AnalysisConfig, Telemetry};
 use crate::cli::AskArgs;
-use crate::copilot::cite;
+use crate::copilot::agent::{self, AgentEvent, AgentOptions, LlmAnswer, Tokens, ToolRecord};
+use crate::copilot::cite::{self, CitationReport};
 use crate::copilot::interpret::{interpret, Known};
-use crate::copilot::offline;
+use crate::copilot::llm::{LlmClient, LlmSettings};
+use crate::copilot::offline::{self, Answer};
+use crate::copilot::prompts::Prompts;
+use crate::copilot::redact::Redactor;
+use crate::copilot::tools::StoreTools;
 use crate::sanitize::terminal_safe;
-use crate::store::state::StateDb;
+use crate::store::state::{actor, StateDb};
 use crate::store::{scan, Store};
 use crate::timearg;
+
+/// What `--json` adds to the DESIGN.md contract when the LLM was asked.
+#[derive(Debug, Serialize)]
+struct LlmReport {
+    model: String,
+    endpoint: String,
+    /// Why the answer is the offline one, when the LLM failed.
+    fallback: Option<String>,
+    steps: u32,
+    tokens: Option<Tokens>,
+    citations: Option<CitationReport>,
+    tool_calls: Vec<ToolRecord>,
+    /// Placeholders sent instead of secrets (never the secrets).
+    redacted: Vec<Redaction>,
+}
+
+#[derive(Debug, Serialize)]
+struct Redaction {
+    placeholder: String,
+    kind: String,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    answer: &'a Answer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llm: Option<&'a LlmReport>,
+}
 
 pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
@@ -49,45 +86,189 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     let t = Telemetry { logs: &logs, spans: &spans, metrics: &metrics, alerts: &alerts };
     let analysis = analyze(&t, end.min(now), &AnalysisConfig::default());
     let answer = offline::answer(&question, interp, &analysis);
-    // The offline answer cites only what it put in the pack; check anyway, as every answer will be.
-    let ids: Vec<&str> = answer.evidence.iter().map(|e| e.id.as_str()).collect();
-    let report = cite::check(&answer.answer, &ids);
+
+    let Some(section) = ctx.config.llm.as_ref().filter(|_| !args.offline) else {
+        // The offline answer cites only what it put in the pack; check anyway, as every answer is.
+        let ids: Vec<&str> = answer.evidence.iter().map(|e| e.id.as_str()).collect();
+        let report = cite::check(&answer.answer, &ids);
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            print_json(&mut out, &answer, None)?;
+        } else {
+            print_header(&mut out, &answer)?;
+            writeln!(out, "\n{}\n", terminal_safe(&cite::annotate(&answer.answer, &report)))?;
+            print_details(&mut out, &answer)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+
+    let settings = LlmSettings::from_config(section)?;
+    let prompts_dir = section.prompts_dir.clone().or_else(|| super::config_dir().map(|d| d.join("prompts")));
+    let prompts = Prompts::load(prompts_dir.as_deref())?;
+    let client = LlmClient::new(settings)?;
+    let tools = Arc::new(StoreTools::new(store.fields, searcher, (from, to), start, metrics, &analysis));
+    drop((logs, spans, alerts));
+    let mut redactor = Redactor::new(ctx.config.redact);
+    let db = Mutex::new(state);
+    let who = actor();
+    let endpoint = client.endpoint();
+    let model = client.settings().model.clone();
+    // Every request, exactly as sent, before it is sent: no log row, no request.
+    let audit = |body: &serde_json::Value| -> Result<(), String> {
+        let db = db.lock().map_err(|_| "the audit log lock is poisoned".to_string())?;
+        db.append_audit("llm_request", &who, &json!({"endpoint": endpoint, "model": model, "body": body}))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let json_mode = args.json;
+    if !json_mode {
+        print_header(&mut std::io::stdout().lock(), &answer)?;
+        println!();
+    }
+    let events = |e: AgentEvent| {
+        if json_mode {
+            return;
+        }
+        match e {
+            AgentEvent::Token(t) => {
+                let mut out = std::io::stdout().lock();
+                let _ = write!(out, "{}", terminal_safe(&t));
+                let _ = out.flush();
+            }
+            AgentEvent::ToolCall { name, arguments } => {
+                eprintln!("  [tool] {name} {}", terminal_safe(&arguments));
+            }
+            AgentEvent::ToolResult { name, added, error } => match error {
+                Some(e) => eprintln!("  [tool] {name} failed: {}", terminal_safe(&e)),
+                None => eprintln!(
+                    "  [tool] {name} -> {}",
+                    if added.is_empty() { "nothing".into() } else { added.join(", ") }
+                ),
+            },
+            AgentEvent::Retry { attempt, error } => {
+                eprintln!("  [llm] retry {attempt} after: {}", terminal_safe(&error))
+            }
+            AgentEvent::Step(_) => {}
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let opts = AgentOptions::default();
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            r = agent::ask(&client, &prompts, &answer, tools, &mut redactor, &audit, &events, &opts) => Some(r),
+            // Cancelling is dropping the call: its stream and connection go with it.
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(outcome) = outcome else {
+        eprintln!("\ncancelled");
+        return Ok(ExitCode::from(130));
+    };
+    let redacted: Vec<Redaction> =
+        redactor.mapping().map(|(p, k)| Redaction { placeholder: p.to_string(), kind: k.to_string() }).collect();
+    let mut report = LlmReport {
+        model: client.settings().model.clone(),
+        endpoint: client.endpoint(),
+        fallback: None,
+        steps: 0,
+        tokens: None,
+        citations: None,
+        tool_calls: Vec::new(),
+        redacted,
+    };
+    let summary = |r: &LlmReport, raw: &str| {
+        json!({"question": redactor.clone().redact(&question), "answer": raw, "steps": r.steps,
+               "tokens": r.tokens, "citations": r.citations, "fallback": r.fallback, "tool_calls": r.tool_calls})
+    };
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &answer)?;
-        writeln!(out)?;
-    } else {
-        let i = &answer.interpretation;
-        writeln!(
-            out,
-            "understood: services [{}], regions [{}], symptom {}, from {} to {}",
-            i.services.join(", "),
-            i.regions.join(", "),
-            i.symptom.map_or("-".to_string(), |s| format!("{s:?}").to_lowercase()),
-            i.window.start.to_rfc3339(),
-            i.window.end.to_rfc3339()
-        )?;
-        for n in &i.notes {
-            writeln!(out, "  ({})", terminal_safe(n))?;
+    match outcome {
+        Ok(LlmAnswer { text, raw, evidence, citations, tokens, steps, tool_calls }) => {
+            report.steps = steps;
+            report.tokens = Some(tokens.clone());
+            report.citations = Some(citations.clone());
+            report.tool_calls = tool_calls;
+            let _ = db.lock().map(|d| d.append_audit("llm_answer", &who, &summary(&report, &raw)));
+            let answered = Answer { answer: text, evidence, ..answer };
+            if json_mode {
+                print_json(&mut out, &answered, Some(&report))?;
+            } else {
+                writeln!(out, "\n")?;
+                if !citations.unknown.is_empty() {
+                    writeln!(out, "citation check: {} cited but not in the evidence", citations.unknown.join(", "))?;
+                }
+                if !citations.grounded {
+                    writeln!(out, "citation check: ungrounded, the answer cites no evidence")?;
+                } else if !citations.uncited_sentences.is_empty() {
+                    writeln!(out, "citation check: {} sentences cite nothing", citations.uncited_sentences.len())?;
+                }
+                print_details(&mut out, &answered)?;
+                writeln!(
+                    out,
+                    "\nllm: {} at {}, {} step{}, {} tokens ({} prompt + {} completion{})",
+                    report.model,
+                    report.endpoint,
+                    steps,
+                    if steps == 1 { "" } else { "s" },
+                    tokens.total,
+                    tokens.prompt,
+                    tokens.completion,
+                    if tokens.estimated { ", estimated" } else { "" }
+                )?;
+            }
         }
-        writeln!(out, "\n{}\n", terminal_safe(&cite::annotate(&answer.answer, &report)))?;
-        for e in &answer.evidence {
-            let svc = e.service.as_deref().unwrap_or("-");
-            writeln!(
-                out,
-                "[{}] {} {} {svc}: {}",
-                e.id,
-                e.kind,
-                e.timestamp.format("%H:%M:%S"),
-                terminal_safe(&e.text)
-            )?;
-        }
-        if !answer.candidates.is_empty() {
-            writeln!(out, "\ncandidates:")?;
-            for c in &answer.candidates {
-                writeln!(out, "  {:.2} {}: {}", c.score, c.service, terminal_safe(&c.reason))?;
+        Err(failure) => {
+            report.fallback = Some(failure.error.to_string());
+            let _ = db.lock().map(|d| d.append_audit("llm_answer", &who, &summary(&report, &failure.partial)));
+            if json_mode {
+                print_json(&mut out, &answer, Some(&report))?;
+            } else {
+                if !failure.partial.is_empty() {
+                    writeln!(out)?;
+                }
+                writeln!(out, "(the LLM failed: {}; answered offline)\n", terminal_safe(&failure.error.to_string()))?;
+                let ids: Vec<&str> = answer.evidence.iter().map(|e| e.id.as_str()).collect();
+                let checked = cite::check(&answer.answer, &ids);
+                writeln!(out, "{}\n", terminal_safe(&cite::annotate(&answer.answer, &checked)))?;
+                print_details(&mut out, &answer)?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_json(out: &mut impl Write, answer: &Answer, llm: Option<&LlmReport>) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Output { answer, llm })?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_header(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
+    let i = &answer.interpretation;
+    writeln!(
+        out,
+        "understood: services [{}], regions [{}], symptom {}, from {} to {}",
+        i.services.join(", "),
+        i.regions.join(", "),
+        i.symptom.map_or("-".to_string(), |s| format!("{s:?}").to_lowercase()),
+        i.window.start.to_rfc3339(),
+        i.window.end.to_rfc3339()
+    )?;
+    for n in &i.notes {
+        writeln!(out, "  ({})", terminal_safe(n))?;
+    }
+    Ok(())
+}
+
+fn print_details(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
+    for e in &answer.evidence {
+        let svc = e.service.as_deref().unwrap_or("-");
+        writeln!(out, "[{}] {} {} {svc}: {}", e.id, e.kind, e.timestamp.format("%H:%M:%S"), terminal_safe(&e.text))?;
+    }
+    if !answer.candidates.is_empty() {
+        writeln!(out, "\ncandidates:")?;
+        for c in &answer.candidates {
+            writeln!(out, "  {:.2} {}: {}", c.score, c.service, terminal_safe(&c.reason))?;
+        }
+    }
+    Ok(())
 }

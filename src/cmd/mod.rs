@@ -34,6 +34,11 @@ pub fn default_data_dir() -> PathBuf {
     project_dirs().map_or_else(|| PathBuf::from(".firewatch"), |d| d.data_dir().to_path_buf())
 }
 
+/// Where the user's config, prompts and runbooks live.
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
 pub fn default_config_path() -> Option<PathBuf> {
     project_dirs().map(|d| d.config_dir().join("config.toml")).filter(|p| p.exists())
 }

@@ -1,10 +1,18 @@
 //! The copilot stage: a question in plain words -> interpretation -> evidence -> an answer that cites it.
 //!
-//! Built so far: the interpreter (services, regions, symptom and time window of a question), the offline engine
-//! (evidence pack and a cited answer from the analysis), redaction of secrets and personal data before anything
-//! leaves the host, and the citation check of an answer.
+//! - `interpret`: services, regions, symptom and time window of a question.
+//! - `offline`: the evidence pack and a cited answer from the analysis, with no LLM.
+//! - `redact`: secrets and personal data become placeholders before anything leaves the host.
+//! - `prompts`, `pack`, `llm`, `tools`, `agent`: the LLM path (prompt, evidence fitted to the
+//!   window, streamed calls, read-only tools, tool rounds within a budget).
+//! - `cite`: the citation check every answer goes through.
 
+pub mod agent;
 pub mod cite;
 pub mod interpret;
+pub mod llm;
 pub mod offline;
+pub mod pack;
+pub mod prompts;
 pub mod redact;
+pub mod tools;

@@ -534,6 +534,10 @@ fn secret_key_kind(key: &[u8]) -> Option<Kind> {
         || ends("apikey")
         || ends("accesskey")
         || ends("privatekey")
+        || ends("accountkey")
+        || pair("account", "key")
+        || has("sig")
+        || has("signature")
         || pair("api", "key")
         || pair("access", "key")
         || pair("private", "key")
@@ -717,7 +721,23 @@ const PREFIXED: &[Prefixed] = &[
     Prefixed { prefix: b"sk_live_", min: 10, exact: None, class: is_alnum, kind: Kind::Token },
     Prefixed { prefix: b"rk_live_", min: 10, exact: None, class: is_alnum, kind: Kind::Token },
     Prefixed { prefix: b"AIza", min: 35, exact: Some(35), class: is_b64url, kind: Kind::Token },
+    Prefixed { prefix: b"glpat-", min: 20, exact: None, class: is_b64url, kind: Kind::Token },
+    Prefixed { prefix: b"sk-proj-", min: 20, exact: None, class: is_b64url, kind: Kind::Token },
+    Prefixed { prefix: b"sk-ant-", min: 20, exact: None, class: is_b64url, kind: Kind::Token },
+    // Legacy OpenAI keys: long enough that "sk-" inside ordinary words never fits.
+    Prefixed { prefix: b"sk-", min: 32, exact: None, class: is_alnum, kind: Kind::Token },
+    Prefixed { prefix: b"npm_", min: 36, exact: None, class: is_alnum, kind: Kind::Token },
+    Prefixed { prefix: b"pypi-", min: 50, exact: None, class: is_b64url, kind: Kind::Token },
+    Prefixed { prefix: b"hf_", min: 30, exact: None, class: is_alnum, kind: Kind::Token },
+    Prefixed { prefix: b"dop_v1_", min: 40, exact: None, class: is_alnum, kind: Kind::Token },
+    Prefixed { prefix: b"shpat_", min: 32, exact: None, class: is_alnum, kind: Kind::Token },
+    Prefixed { prefix: b"xapp-", min: 8, exact: None, class: slack_byte, kind: Kind::Token },
+    Prefixed { prefix: b"SG.", min: 60, exact: None, class: sendgrid_byte, kind: Kind::Token },
 ];
+
+fn sendgrid_byte(c: u8) -> bool {
+    is_b64url(c) || c == b'.'
+}
 
 fn scan_prefixed_tokens(b: &[u8], spans: &mut Vec<Span>) {
     for p in PREFIXED {
@@ -1202,6 +1222,36 @@ mod tests {
             "callback /oauth?code=x&access_token=[TOKEN_1]&state=1",
         ),
         ("invalid password: letmein", &["letmein"], "invalid password: [PASSWORD_1]"),
+        (
+            "push failed with glpat-xYz12AbC34dEf56GhI78j",
+            &["glpat-xYz12AbC34dEf56GhI78j"],
+            "push failed with [TOKEN_1]",
+        ),
+        (
+            "openai 401 for sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12",
+            &["sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12"],
+            "openai 401 for [TOKEN_1]",
+        ),
+        (
+            "legacy key sk-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e",
+            &["sk-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e"],
+            "legacy key [TOKEN_1]",
+        ),
+        (
+            "npm publish with npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+            &["npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"],
+            "npm publish with [TOKEN_1]",
+        ),
+        (
+            "mail api 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",
+            &["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"],
+            "mail api [TOKEN_1]",
+        ),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq==;EndpointSuffix=core.windows.net",
+            &["Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq=="],
+            "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=[SECRET_1];EndpointSuffix=core.windows.net",
+        ),
     ];
 
     /// Lines that must come out unchanged with the default config.

@@ -56,6 +56,17 @@ CREATE TABLE IF NOT EXISTS source_health (
     health TEXT NOT NULL,
     updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS template_counts (
     template INTEGER NOT NULL,
     hour INTEGER NOT NULL,
@@ -71,6 +82,27 @@ pub struct HealthRow {
     pub kind: String,
     pub health: String,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One line of the append-only audit log: an LLM request as sent, a runbook step run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub ts: DateTime<Utc>,
+    pub kind: String,
+    /// Who: the OS user, as `user@host`.
+    pub actor: String,
+    pub detail: serde_json::Value,
+}
+
+/// `user@host` for the audit log.
+pub fn actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host}")
 }
 
 pub struct StateDb {
@@ -196,6 +228,39 @@ impl StateDb {
     }
 
     /// Where a source resumes: saved by the collector only after what the source sent before it is committed.
+    /// Appends to the audit log; returns the row's sequence number. Rows are never changed
+    /// or deleted, retention included.
+    pub fn append_audit(&self, kind: &str, actor: &str, detail: &serde_json::Value) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO audit (ts, kind, actor, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![nanos(Utc::now()), kind, actor, detail.to_string()],
+            )
+            .map_err(self.err())?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The audit log, oldest first; `kind` filters when given.
+    pub fn audit(&self, kind: Option<&str>) -> Result<Vec<AuditRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, ts, kind, actor, detail FROM audit WHERE ?1 IS NULL OR kind = ?1 ORDER BY seq")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![kind], |r| {
+                let detail: String = r.get(4)?;
+                Ok(AuditRow {
+                    seq: r.get(0)?,
+                    ts: DateTime::from_timestamp_nanos(r.get(1)?),
+                    kind: r.get(2)?,
+                    actor: r.get(3)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<std::result::Result<_, _>>().map_err(self.err())
+    }
+
     pub fn cursor(&self, source: &str) -> Result<Option<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT cursor FROM cursors WHERE source = ?1").map_err(self.err())?;
         let mut rows = stmt.query_map([source], |r| r.get::<_, String>(0)).map_err(self.err())?;
