@@ -203,6 +203,11 @@ fn mentioned<'a>(body: &str, names: &'a [String]) -> impl Iterator<Item = &'a St
 }
 
 impl Signals {
+    /// The signals of one service (any region), in onset order.
+    pub fn of(&self, service: &str) -> &[Signal] {
+        self.by_service.get(service).map_or(&[], Vec::as_slice)
+    }
+
     pub fn compute(logs: &[LogRecord], metrics: &[MetricPoint], topo: &Topology) -> Self {
         let mut out = Signals::default();
         // Metric series per (service, region, name), averaged per minute over hosts.

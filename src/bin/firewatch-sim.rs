@@ -1,20 +1,24 @@
 //! usage: firewatch-sim OUT_DIR [--seed N] [--fault KIND] [--services N] [--minutes N] [--no-noise]
 //!        firewatch-sim eval [--scenarios N] [--seed N] [--explain]
+//!        firewatch-sim ask-eval [--scenarios N] [--seed N] [--explain]
 //!
 //! Writes a simulated incident (see `firewatch::sim`) as OTLP/JSON and Alertmanager
 //! files under OUT_DIR/telemetry, the ground truth to OUT_DIR/truth.json, and prints a
 //! summary of the ground truth. `eval` runs the analysis on N generated scenarios
 //! (default 24, cycling through the fault kinds) and prints its scores against the
-//! ground truth; it exits 1 when a target of issue 4 is missed.
+//! ground truth; it exits 1 when a target of issue 4 is missed. `ask-eval` asks the
+//! offline copilot questions about each scenario's incident and a quiet window, and
+//! scores its answers (AC@1, AC@3, "no cause" when quiet, evidence near the onset).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use firewatch::sim::{self, FaultKind, ScenarioSpec};
 
-const USAGE: &str = "usage: firewatch-sim OUT_DIR [--seed N] [--fault KIND] [--services N] [--minutes N] [--no-noise]\n       firewatch-sim eval [--scenarios N] [--seed N] [--explain]";
+const USAGE: &str = "usage: firewatch-sim OUT_DIR [--seed N] [--fault KIND] [--services N] [--minutes N] [--no-noise]\n       firewatch-sim eval [--scenarios N] [--seed N] [--explain]\n       firewatch-sim ask-eval [--scenarios N] [--seed N] [--explain]";
 
-fn eval(args: &[String]) -> ExitCode {
+/// `--scenarios N --seed N --explain`, shared by both evaluations.
+fn eval_args(args: &[String]) -> Option<(usize, u64, bool)> {
     let (mut n, mut seed, mut explain) = (24usize, 1u64, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -26,12 +30,67 @@ fn eval(args: &[String]) -> ExitCode {
         match (a.as_str(), v) {
             ("--scenarios", Some(v)) => n = v as usize,
             ("--seed", Some(v)) => seed = v,
-            _ => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(2);
-            }
+            _ => return None,
         }
     }
+    Some((n, seed, explain))
+}
+
+fn ask_eval(args: &[String]) -> ExitCode {
+    let Some((n, seed, explain)) = eval_args(args) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    println!("{:>4} {:<20} {:>4} {:<22} {:<22} {:>3} {:>6}", "seed", "fault", "svcs", "truth", "named", "ev", "ms");
+    let mut all = Vec::new();
+    for spec in sim::eval::suite(n, seed) {
+        let s = sim::generate(&spec);
+        for q in sim::ask_eval::evaluate(&s) {
+            let mark = if q.correct() {
+                ""
+            } else if q.in_top(3) {
+                " (top 3)"
+            } else {
+                " MISS"
+            };
+            println!(
+                "{:>4} {:<20} {:>4} {:<22} {:<22} {:>3} {:>6.0}{mark}",
+                spec.seed,
+                spec.fault.as_str(),
+                spec.services,
+                q.truth.as_deref().unwrap_or("(quiet)"),
+                q.named.as_deref().unwrap_or("(no cause)"),
+                if q.evidence_near_onset { "yes" } else { "no" },
+                q.elapsed.as_secs_f64() * 1000.0
+            );
+            if explain {
+                println!("     {}  ranked: {}", q.question, q.ranked.join(", "));
+            }
+            all.push(q);
+        }
+    }
+    let sum = sim::ask_eval::summarize(&all);
+    println!(
+        "questions {}  AC@1 {:.3}  AC@3 {:.3}  quiet windows {}/{} no cause  evidence from the root near onset {:.3}  median {:.0?}",
+        sum.questions, sum.ac1, sum.ac3, sum.quiet_correct, sum.quiet, sum.evidence_near_onset, sum.median
+    );
+    let ok = sum.ac1 >= 0.80 && sum.ac3 >= 0.95 && sum.quiet_correct == sum.quiet && sum.evidence_near_onset >= 0.95;
+    println!(
+        "targets (AC@1 >= 0.80, AC@3 >= 0.95, every quiet window no cause, evidence near onset): {}",
+        if ok { "met" } else { "MISSED" }
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn eval(args: &[String]) -> ExitCode {
+    let Some((n, seed, explain)) = eval_args(args) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
     println!(
         "{:>4} {:<20} {:>4} {:>6} {:>5} {:>4} {:>6} {:>5} {:>5} {:>7}",
         "seed", "fault", "svcs", "alerts", "incs", "true", "compr", "f1", "rank", "ms"
@@ -111,8 +170,10 @@ fn parse(args: &[String]) -> Result<(PathBuf, ScenarioSpec), String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("eval") {
-        return eval(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("eval") => return eval(&args[1..]),
+        Some("ask-eval") => return ask_eval(&args[1..]),
+        _ => {}
     }
     let (dir, spec) = match parse(&args) {
         Ok(x) => x,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
-use chrono::{Duration, Local, Utc};
+use chrono::{Local, Utc};
 use serde::Serialize;
 use serde_json::json;
 
@@ -79,8 +79,9 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     // Relative times resolve in the user's timezone (TZ).
     let interp = interpret(&question, now.with_timezone(&Local), &known);
     let (start, end) = (interp.window.start, interp.window.end);
-    let (from, to) = (start - Duration::hours(2), end + Duration::minutes(15));
-    alerts.retain(|a| a.starts_at >= start - Duration::hours(6) && a.starts_at <= end);
+    let scope = offline::scope(&interp);
+    let (from, to) = (scope.from, scope.to);
+    alerts.retain(|a| a.starts_at >= scope.alerts_from && a.starts_at <= scope.alerts_to);
     let (logs, spans) = scan::records(&store.fields, &searcher, from, to).context("cannot read logs and spans")?;
     let metrics = state.metrics_between(from, to).context("cannot read metrics")?;
     let t = Telemetry { logs: &logs, spans: &spans, metrics: &metrics, alerts: &alerts };

@@ -755,12 +755,20 @@ struct Ctx<Tz: TimeZone> {
 }
 
 fn localize<T: TimeZone>(tz: &T, naive: NaiveDateTime) -> Result<DateTime<Utc>, TimeError> {
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-        // a repeated hour (DST end): the first pass is the likelier one
-        LocalResult::Ambiguous(a, _) => Ok(a.with_timezone(&Utc)),
-        LocalResult::None => Err(TimeError::Nonexistent(naive)),
+    // From the offsets in force half a day either side, not `from_local_datetime`: chrono's
+    // `Local` reports a repeated hour as a single instant (the second pass).
+    let mut found: Vec<DateTime<Utc>> = Vec::new();
+    for hours in [-12, 12] {
+        let probe = naive.checked_add_signed(Duration::hours(hours)).ok_or(TimeError::OutOfRange(naive))?;
+        let off = tz.offset_from_utc_datetime(&probe).fix();
+        let Some(t) = naive.checked_sub_signed(Duration::seconds(off.local_minus_utc().into())) else { continue };
+        let t = DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
+        if tz.offset_from_utc_datetime(&t.naive_utc()).fix() == off && !found.contains(&t) {
+            found.push(t);
+        }
     }
+    // a repeated hour (DST end): the first pass is the likelier one
+    found.into_iter().min().ok_or(TimeError::Nonexistent(naive))
 }
 
 fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
@@ -808,7 +816,10 @@ impl<Tz: TimeZone> Ctx<Tz> {
             Ok(t) => t,
             Err(e) => {
                 // a skipped hour (DST start): the clock meant the hour after
-                self.notes.push(format!("{e}: using an hour later"));
+                let note = format!("{e}: using an hour later");
+                if !self.notes.contains(&note) {
+                    self.notes.push(note);
+                }
                 let later = naive.checked_add_signed(Duration::hours(1)).ok_or(TimeError::OutOfRange(naive));
                 later
                     .and_then(|l| self.try_at(l, zone))
@@ -1526,6 +1537,63 @@ mod tests {
         c("since this morning", NOW_EST, &[], &[], None, ("2026-11-20T11:00:00Z", "2026-11-20T21:10:00Z")),
         c("14:00-15:30 checkout", NOW_EST, &["checkout"], &[], None, ("2026-11-20T19:00:00Z", "2026-11-20T20:30:00Z")),
         c("since 14:20 UTC", NOW_EST, &[], &[], None, ("2026-11-20T14:20:00Z", "2026-11-20T21:10:00Z")),
+        c(
+            "why did checkout slow down in us-east at 3pm",
+            "2026-11-20T16:10:00+05:30",
+            &["checkout"],
+            US_EAST,
+            Some(Latency),
+            ("2026-11-20T09:00:00Z", "2026-11-20T10:00:00Z"),
+        ),
+        c(
+            "payments errors in eu since 14:20",
+            NOW_EST,
+            &["payment"],
+            EU,
+            Some(Errors),
+            ("2026-11-20T19:20:00Z", "2026-11-20T21:10:00Z"),
+        ),
+        c(
+            "was auth down this morning",
+            NOW_EST,
+            &["auth"],
+            &[],
+            Some(Availability),
+            ("2026-11-20T11:00:00Z", "2026-11-20T17:00:00Z"),
+        ),
+        c(
+            "yesterday evening checkout latency",
+            NOW_EST,
+            &["checkout"],
+            &[],
+            Some(Latency),
+            ("2026-11-19T23:00:00Z", "2026-11-20T04:59:59Z"),
+        ),
+        c(
+            "postgres saturation around 15:05",
+            NOW_EST,
+            PG,
+            &[],
+            Some(Saturation),
+            ("2026-11-20T19:35:00Z", "2026-11-20T20:35:00Z"),
+        ),
+        c(
+            "did redis restart in the last 30 minutes",
+            NOW_EST,
+            &["redis"],
+            &[],
+            Some(Restarts),
+            ("2026-11-20T20:40:00Z", "2026-11-20T21:10:00Z"),
+        ),
+        c(
+            "ap-southeast errors at 9am",
+            NOW_EST,
+            &[],
+            &["ap-southeast-1"],
+            Some(Errors),
+            ("2026-11-20T13:30:00Z", "2026-11-20T14:30:00Z"),
+        ),
+        c("api gateway 5xx in us-west", NOW_EST, &["api-gateway"], &["us-west-2"], Some(Errors), LAST_HOUR_EST),
         // +13:45: a DST-free odd offset, where "today" is already Nov 21
         c("at 9am", "2026-11-21T10:55:00+13:45", &[], &[], None, ("2026-11-20T18:45:00Z", "2026-11-20T19:45:00Z")),
     ];
@@ -1546,7 +1614,7 @@ mod tests {
                 failures.push(format!("{:?} at {}: got {got:?}", case.q, case.now));
             }
         }
-        assert!(CASES.len() >= 30);
+        assert!(CASES.len() >= 60);
         assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
     }
 
@@ -1573,7 +1641,8 @@ mod tests {
     #[test]
     fn local_timezone_from_tz() {
         // the only test that touches the environment or Local
-        std::env::set_var("TZ", "EST5");
+        // US Eastern with its DST rules; chrono reads TZ once per process, so every Local case is here.
+        std::env::set_var("TZ", "EST5EDT,M3.2.0,M11.1.0");
         let now_utc = t("2026-11-20T21:10:00Z");
         let local =
             interpret("why did checkout slow down in us-east at 3pm", now_utc.with_timezone(&chrono::Local), &known());
@@ -1584,6 +1653,25 @@ mod tests {
         );
         assert_eq!(local.window, fixed.window);
         assert_eq!(local.window.start, t("2026-11-20T19:30:00Z"));
+
+        // DST edges: 2026-03-08 02:00 jumps to 03:00; 2026-11-01 02:00 falls back to 01:00.
+        let cases: &[(&str, &str, (&str, &str))] = &[
+            // "2:30am" does not exist that night: the clock meant 3:30 EDT
+            ("at 2:30am", "2026-03-08T16:00:00Z", ("2026-03-08T07:00:00Z", "2026-03-08T08:00:00Z")),
+            // 1:00-2:00 happens twice: the first pass (EDT) is meant
+            ("at 1:30am", "2026-11-01T17:00:00Z", ("2026-11-01T05:00:00Z", "2026-11-01T06:00:00Z")),
+            ("yesterday at 3pm", "2026-03-09T14:00:00Z", ("2026-03-08T18:30:00Z", "2026-03-08T19:30:00Z")),
+            ("yesterday at 3pm", "2026-11-02T14:00:00Z", ("2026-11-01T19:30:00Z", "2026-11-01T20:30:00Z")),
+            ("in the last hour", "2026-11-01T06:30:00Z", ("2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z")),
+            ("this morning", "2026-03-08T15:00:00Z", ("2026-03-08T10:00:00Z", "2026-03-08T15:00:00Z")),
+            ("since 14:20 UTC", "2026-03-08T20:00:00Z", ("2026-03-08T14:20:00Z", "2026-03-08T20:00:00Z")),
+        ];
+        for (q, now, (a, b)) in cases {
+            let got = interpret(q, t(now).with_timezone(&chrono::Local), &known());
+            assert_eq!(got.window, Window { start: t(a), end: t(b) }, "{q} at {now}: {:?}", got.notes);
+        }
+        let got = interpret("at 2:30am", t("2026-03-08T16:00:00Z").with_timezone(&chrono::Local), &known());
+        assert_eq!(got.notes.iter().filter(|n| n.contains("does not exist")).count(), 1, "{:?}", got.notes);
     }
 
     #[test]

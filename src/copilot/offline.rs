@@ -138,6 +138,27 @@ fn failing_calls(topo: &Topology, svc: &str, from: DateTime<Utc>, to: DateTime<U
     out
 }
 
+/// The slice of the data a question needs: logs, spans and metrics from two hours before
+/// its window (the baseline) to 15 minutes after it; alerts that started up to six hours
+/// before it (a long incident's first alert).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scope {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub alerts_from: DateTime<Utc>,
+    pub alerts_to: DateTime<Utc>,
+}
+
+pub fn scope(interp: &Interpretation) -> Scope {
+    let (start, end) = (interp.window.start, interp.window.end);
+    Scope {
+        from: start - Duration::hours(2),
+        to: end + Duration::minutes(15),
+        alerts_from: start - Duration::hours(6),
+        alerts_to: end,
+    }
+}
+
 /// Answers `question` from the analysis. `interp` is the interpretation shown to the user.
 pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> Answer {
     let (start, end) = (interp.window.start, interp.window.end);
@@ -160,6 +181,15 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         }
         None => (Vec::new(), None),
     };
+    // An incident elsewhere explains the service asked about only if that service felt
+    // something: a deviation of its own in the window. A flapping alert on a callee does
+    // not make a healthy frontend slow.
+    let felt = interp.services.is_empty()
+        || interp
+            .services
+            .iter()
+            .any(|s| analysis.signals.of(s).iter().any(|g| g.onset >= start - Duration::minutes(30) && g.onset <= end));
+    let (ranking, root_index) = if felt { (ranking, root_index) } else { (Vec::new(), None) };
     let root = root_index.and_then(|i| ranking.get(i));
     let mut pack = Pack { items: Vec::new() };
     let mut text = String::new();
@@ -170,6 +200,10 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         None => {
             let subject = asked.clone().unwrap_or_else(|| "any service".to_string());
             text = match incident {
+                Some(i) if !felt => format!(
+                    "No cause found for the {what} of {subject} between {when}: its metrics, logs and calls show no deviation then. Incident {} ({}) was open at the time.",
+                    i.id, i.title
+                ),
                 Some(i) => format!(
                     "No cause found for the {what} of {subject} between {when}: incident {} ({}) has no candidate that clears the threshold.",
                     i.id, i.title

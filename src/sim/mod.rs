@@ -9,6 +9,7 @@
 //! sampled traces walk the call graph drawing latencies and errors from it, so logs,
 //! spans, metrics and alerts tell one consistent story.
 
+pub mod ask_eval;
 pub mod eval;
 mod otlp;
 
