@@ -2,7 +2,7 @@
 //! window. Pure: "now" and the user's timezone come in as a parameter, nothing is read, and
 //! every guess is written to `notes` so the answer can show how the question was understood.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset};
 use chrono::{TimeZone, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
