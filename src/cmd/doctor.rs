@@ -105,6 +105,63 @@ fn check_file(p: &Planned) -> Check {
     }
 }
 
+/// The `[llm]` endpoint: the key and prompts load, `GET /models` answers, and serves the model.
+async fn check_llm(section: &crate::config::LlmSection) -> Check {
+    use crate::copilot::llm::LlmSettings;
+    let bad = |d: String| check("llm", "llm", "misconfigured", d);
+    let settings = match LlmSettings::from_config(section) {
+        Ok(s) => s,
+        Err(e) => return bad(e.to_string()),
+    };
+    let dir = section.prompts_dir.clone().or_else(|| super::config_dir().map(|d| d.join("prompts")));
+    if let Err(e) = crate::copilot::prompts::Prompts::load(dir.as_deref()) {
+        return bad(e.to_string());
+    }
+    let client = match reqwest::Client::builder().connect_timeout(settings.connect_timeout).build() {
+        Ok(c) => c,
+        Err(e) => return bad(e.to_string()),
+    };
+    let url = format!("{}/models", settings.base_url);
+    let mut req = client.get(&url).timeout(Duration::from_secs(10));
+    if let Some(k) = &settings.api_key {
+        req = req.bearer_auth(k);
+    }
+    let started = Instant::now();
+    match http::send(&url, req).await {
+        Err(e) => check("llm", "llm", "unreachable", e.to_string()),
+        Ok((status, body)) => {
+            let ms = started.elapsed().as_millis();
+            match status.as_u16() {
+                200 => {
+                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let served: Vec<&str> = v
+                        .get("data")
+                        .and_then(Value::as_array)
+                        .map(|d| d.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect())
+                        .unwrap_or_default();
+                    if served.is_empty() || served.contains(&settings.model.as_str()) {
+                        check("llm", "llm", "ok", format!("{} serves {} ({ms} ms)", settings.base_url, settings.model))
+                    } else {
+                        check(
+                            "llm",
+                            "llm",
+                            "misconfigured",
+                            format!(
+                                "{} does not serve model '{}'; it serves {}",
+                                settings.base_url,
+                                settings.model,
+                                served.join(", ")
+                            ),
+                        )
+                    }
+                }
+                401 | 403 => check("llm", "llm", "auth failed", format!("{url}: http {status}: {}", snippet(&body))),
+                _ => check("llm", "llm", "error", format!("{url}: http {status}: {}", snippet(&body))),
+            }
+        }
+    }
+}
+
 pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let default = default_config_path();
     let path = config_path.or(default.as_deref());
@@ -137,6 +194,9 @@ pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorA
                 by_name.remove(&p.name).unwrap_or_else(|| check(&p.name, p.kind.as_str(), "error", "not checked"))
             };
             checks.push(c);
+        }
+        if let Some(l) = &config.llm {
+            checks.push(rt.block_on(check_llm(l)));
         }
         if let Some(o) = &config.otlp {
             let c = match std::net::TcpListener::bind(&o.listen) {
