@@ -41,6 +41,69 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Ingest a bundled incident into a scratch data dir and search it
     Demo,
+    /// The runbook library: list, suggest for an incident, run a step (with confirmation)
+    #[command(subcommand)]
+    Runbooks(RunbooksCommand),
+    /// The audit log: LLM requests, runbook steps run or declined
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RunbooksCommand {
+    /// Every runbook in the library
+    List {
+        /// An array of {id, title, score, reason}
+        #[arg(long)]
+        json: bool,
+    },
+    /// The runbooks that fit an incident, best first, with why
+    Suggest {
+        /// The incident (default: the newest open one)
+        #[arg(long, value_name = "ID")]
+        incident: Option<String>,
+        /// An array of {id, title, score, reason, params, problems}
+        #[arg(long)]
+        json: bool,
+        /// Analyse as of this time (RFC 3339) instead of now
+        #[arg(long, value_name = "T")]
+        now: Option<String>,
+    },
+    /// Run a runbook's steps; each step that changes something asks first
+    Run(RunbookRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookRunArgs {
+    /// The runbook's id (see runbooks list)
+    pub id: String,
+    /// The incident whose facts fill the parameters (default: the newest open one)
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    /// A parameter value, NAME=VALUE; repeatable
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Show exactly what each step would do, with every parameter filled; run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only this step (1-based)
+    #[arg(long, value_name = "N")]
+    pub step: Option<usize>,
+    /// Confirm the one step given with --step (never more than one)
+    #[arg(long)]
+    pub yes: bool,
+    /// Analyse as of this time (RFC 3339) instead of now
+    #[arg(long, value_name = "T")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this kind: llm_request, llm_answer, runbook_step, runbook_declined
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// One object a line: {seq, ts, kind, actor, detail}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +160,10 @@ pub struct IncidentsArgs {
     /// Only alerts that started at or after this time [default: the day before the newest alert]
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
+
+    /// Print this incident as a Markdown postmortem (timeline, evidence, questions, actions)
+    #[arg(long, value_name = "ID")]
+    pub export: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,28 @@ pub struct Config {
     pub llm: Option<LlmSection>,
     /// What is redacted, besides credentials, before anything is sent to the LLM.
     pub redact: crate::copilot::redact::RedactConfig,
+    pub runbooks: RunbooksConfig,
+    /// Endpoints that runbooks' `http` steps may call, by name.
+    #[serde(default)]
+    pub endpoint: Vec<EndpointConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbooksConfig {
+    /// More folders (or files) of runbooks, after `runbooks/` in the config dir.
+    pub paths: Vec<PathBuf>,
+    /// Steps marked `read_only` run without asking. Off unless you turn it on; steps that
+    /// change something always ask.
+    pub auto_run_read_only: bool,
+}
+
+/// `[[endpoint]]`: a named HTTP endpoint for runbook steps, with the sources' auth options.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EndpointConfig {
+    pub name: String,
+    #[serde(flatten)]
+    pub http: crate::sources::http::HttpConfig,
 }
 
 /// `[llm]`: any OpenAI-compatible chat completions endpoint (OpenAI, vLLM, Ollama, llama.cpp).

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod loadgen;
 pub mod loghub;
 pub mod model;
+pub mod runbooks;
 pub mod sanitize;
 pub mod sim;
 pub mod sources;

@@ -64,6 +64,11 @@ fn ask_names_the_cause_with_cited_evidence_and_says_when_nothing_explains() {
     assert!(evidence.iter().any(|e| e["kind"] == "metric" && e["service"] == truth.root_service.as_str()));
     assert!(v["answer"].as_str().unwrap().contains(&symptom), "the chain to the symptom is missing: {}", v["answer"]);
 
+    // Runbooks from the library that fit the incident, best first, with why.
+    let runbooks = v["runbooks"].as_array().unwrap();
+    assert_eq!(runbooks[0]["id"], "flush-cache", "{}", v["runbooks"]);
+    assert!(runbooks[0]["reason"].as_str().unwrap().contains("RedisDown"));
+
     // Fifteen minutes into the data nothing had happened yet on that service.
     let quiet = (s.spec.start + Duration::minutes(15)).format("%H:%M").to_string();
     let v = ask(&fw, &now, &format!("why was {symptom} slow at {quiet}"));

@@ -11,16 +11,18 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Ctx;
+use crate::analysis::incidents::Analysis;
 use crate::analysis::incidents::{analyze, AnalysisConfig, Telemetry};
 use crate::cli::AskArgs;
 use crate::copilot::agent::{self, AgentEvent, AgentOptions, LlmAnswer, Tokens, ToolRecord};
 use crate::copilot::cite::{self, CitationReport};
 use crate::copilot::interpret::{interpret, Known};
 use crate::copilot::llm::{LlmClient, LlmSettings};
-use crate::copilot::offline::{self, Answer};
+use crate::copilot::offline::{self, Answer, RunbookRef};
 use crate::copilot::prompts::Prompts;
 use crate::copilot::redact::Redactor;
 use crate::copilot::tools::StoreTools;
+use crate::runbooks::suggest;
 use crate::sanitize::terminal_safe;
 use crate::store::state::{actor, StateDb};
 use crate::store::{scan, Store};
@@ -86,7 +88,8 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     let metrics = state.metrics_between(from, to).context("cannot read metrics")?;
     let t = Telemetry { logs: &logs, spans: &spans, metrics: &metrics, alerts: &alerts };
     let analysis = analyze(&t, end.min(now), &AnalysisConfig::default());
-    let answer = offline::answer(&question, interp, &analysis);
+    let mut answer = offline::answer(&question, interp, &analysis);
+    answer.runbooks = runbooks_for(ctx, &analysis, &answer, &known);
 
     let Some(section) = ctx.config.llm.as_ref().filter(|_| !args.offline) else {
         // The offline answer cites only what it put in the pack; check anyway, as every answer is.
@@ -178,7 +181,7 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         redacted,
     };
     let summary = |r: &LlmReport, raw: &str| {
-        json!({"question": redactor.clone().redact(&question), "answer": raw, "steps": r.steps,
+        json!({"question": redactor.clone().redact(&question), "answer": raw, "incident": answer.incident, "steps": r.steps,
                "tokens": r.tokens, "citations": r.citations, "fallback": r.fallback, "tool_calls": r.tool_calls})
     };
     let mut out = std::io::stdout().lock();
@@ -237,6 +240,26 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The library's runbooks that fit the answer's incident, best three; suggestions only.
+fn runbooks_for(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known) -> Vec<RunbookRef> {
+    let Some(incident) = answer.incident.as_ref().and_then(|id| analysis.incidents.iter().find(|i| &i.id == id)) else {
+        return Vec::new();
+    };
+    let lib = match super::runbooks::library(ctx) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("runbooks not suggested: {e}");
+            return Vec::new();
+        }
+    };
+    let facts = suggest::facts(incident, &known.services, &known.regions);
+    suggest::suggest(&lib, incident, &facts, &answer.answer)
+        .into_iter()
+        .take(3)
+        .map(|s| RunbookRef { id: s.id, title: s.title, score: s.score, reason: s.reason })
+        .collect()
+}
+
 fn print_json(out: &mut impl Write, answer: &Answer, llm: Option<&LlmReport>) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &Output { answer, llm })?;
     writeln!(out)?;
@@ -269,6 +292,12 @@ fn print_details(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
         writeln!(out, "\ncandidates:")?;
         for c in &answer.candidates {
             writeln!(out, "  {:.2} {}: {}", c.score, c.service, terminal_safe(&c.reason))?;
+        }
+    }
+    if !answer.runbooks.is_empty() {
+        writeln!(out, "\nrunbooks (firewatch runbooks run ID --dry-run shows each step):")?;
+        for r in &answer.runbooks {
+            writeln!(out, "  {:.2} {}: {} ({})", r.score, r.id, r.title, terminal_safe(&r.reason))?;
         }
     }
     Ok(())

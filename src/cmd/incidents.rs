@@ -53,6 +53,17 @@ pub fn run(ctx: &Ctx, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
     let analysis = load_and_analyze(ctx, now, since)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Some(id) = &args.export {
+        let inc = analysis
+            .incidents
+            .iter()
+            .find(|i| &i.id == id)
+            .ok_or_else(|| anyhow::anyhow!("no incident {id} (see firewatch incidents)"))?;
+        let audit = StateDb::open(&ctx.data_dir).and_then(|s| s.audit(None)).context("cannot read the audit log")?;
+        out.write_all(super::postmortem::render(inc, &analysis, &audit, now).as_bytes())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.json {
         serde_json::to_writer_pretty(&mut out, &analysis.incidents)?;
         writeln!(out)?;

@@ -1,12 +1,15 @@
 //! Command handlers: resolve the data dir and config, then call into the stages.
 
 pub mod ask;
+pub mod audit;
 pub mod collect;
 pub mod demo;
 pub mod doctor;
 pub mod incidents;
 pub mod ingest;
 pub mod patterns;
+pub mod postmortem;
+pub mod runbooks;
 pub mod search;
 
 use std::path::{Path, PathBuf};
@@ -96,5 +99,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Demo => demo::run(data_dir, cli.config.as_deref()),
+        Command::Runbooks(cmd) => {
+            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+            runbooks::run(&ctx, &cmd)
+        }
+        Command::Audit(args) => {
+            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+            audit::run(&ctx, &args)
+        }
     }
 }

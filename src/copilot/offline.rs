@@ -40,6 +40,9 @@ pub struct AskCandidate {
 pub struct RunbookRef {
     pub id: String,
     pub title: String,
+    pub score: f64,
+    /// Why it fits the incident.
+    pub reason: String,
 }
 
 /// The `ask --json` contract of DESIGN.md.
