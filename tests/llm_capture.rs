@@ -211,7 +211,9 @@ fn no_planted_secret_leaves_the_host_and_every_request_is_audited() {
     assert_eq!(fw.count("secretplant"), SECRETS.len().div_ceil(3) as u64);
     let (url, cap) = serve(vec![
         Reply::Tool("search_logs", json!({"query": "secretplant", "limit": 20})),
-        Reply::Text("Checkout failed on credentials [E1], see also [E999].".into()),
+        Reply::Text(
+            "Checkout failed on credentials [E1], see also [E999]. Try rotate-certificate, or wipe-everything.".into(),
+        ),
     ]);
     let cfg = config(&fw, &url, "");
     let v = ask_json(
@@ -270,6 +272,11 @@ fn no_planted_secret_leaves_the_host_and_every_request_is_audited() {
     assert!(v["llm"]["redacted"].as_array().unwrap().len() >= 30);
     assert!(!v["llm"]["redacted"].to_string().contains("AKIAIOSFODNN7EXAMPLE"));
     assert!(v["llm"]["tokens"]["total"].as_u64().unwrap() > 0);
+    // The model may propose a runbook from the library, nothing else.
+    let runbooks = v["runbooks"].as_array().unwrap();
+    assert_eq!(runbooks.len(), 1, "{}", v["runbooks"]);
+    assert_eq!(runbooks[0]["id"], "rotate-certificate");
+    assert!(runbooks[0]["reason"].as_str().unwrap().starts_with("proposed by the model"));
 }
 
 #[test]

@@ -192,7 +192,8 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
             report.citations = Some(citations.clone());
             report.tool_calls = tool_calls;
             let _ = db.lock().map(|d| d.append_audit("llm_answer", &who, &summary(&report, &raw)));
-            let answered = Answer { answer: text, evidence, ..answer };
+            let mut answered = Answer { answer: text, evidence, ..answer };
+            answered.runbooks = with_proposals(ctx, &analysis, &answered, &known, &raw);
             if json_mode {
                 print_json(&mut out, &answered, Some(&report))?;
             } else {
@@ -258,6 +259,40 @@ fn runbooks_for(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known) 
         .take(3)
         .map(|s| RunbookRef { id: s.id, title: s.title, score: s.score, reason: s.reason })
         .collect()
+}
+
+/// The runbooks with those the model named first. Only library ids count: a name the
+/// library lacks is ignored, and the parameters stay the incident's, validated as always.
+fn with_proposals(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known, raw: &str) -> Vec<RunbookRef> {
+    let Ok(lib) = super::runbooks::library(ctx) else { return answer.runbooks.clone() };
+    let mut proposed: Vec<RunbookRef> = Vec::new();
+    for rb in lib.runbooks.iter().filter(|r| mentions(raw, &r.id)) {
+        let reason = match answer.runbooks.iter().find(|r| r.id == rb.id) {
+            Some(r) => format!("proposed by the model; {}", r.reason),
+            None => {
+                let incident = answer.incident.as_ref().and_then(|id| analysis.incidents.iter().find(|i| &i.id == id));
+                let facts = incident.map(|i| suggest::facts(i, &known.services, &known.regions)).unwrap_or_default();
+                match crate::runbooks::params::fill(&rb.params, &facts, &Default::default()) {
+                    Ok(_) => "proposed by the model".to_string(),
+                    Err(p) => format!("proposed by the model; needs {}", p.len()),
+                }
+            }
+        };
+        let score = answer.runbooks.iter().find(|r| r.id == rb.id).map_or(0.5, |r| r.score);
+        proposed.push(RunbookRef { id: rb.id.clone(), title: rb.title.clone(), score, reason });
+    }
+    let rest: Vec<RunbookRef> =
+        answer.runbooks.iter().filter(|r| !proposed.iter().any(|p| p.id == r.id)).cloned().collect();
+    proposed.extend(rest);
+    proposed
+}
+
+/// Whether `text` names `id` as a whole word (`rollback-deploy`, not `rollback-deploy-v2`).
+fn mentions(text: &str, id: &str) -> bool {
+    text.match_indices(id).any(|(at, _)| {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        !text[..at].chars().next_back().is_some_and(word) && !text[at + id.len()..].chars().next().is_some_and(word)
+    })
 }
 
 fn print_json(out: &mut impl Write, answer: &Answer, llm: Option<&LlmReport>) -> anyhow::Result<()> {

@@ -145,6 +145,13 @@ fn analysis_text(a: &Answer) -> String {
         out.push_str(&format!("- {} (score {:.2}): {}\n", c.service, c.score, c.reason));
     }
     out.push_str(&format!("firewatch's offline answer: {}", a.answer));
+    if !a.runbooks.is_empty() {
+        let names: Vec<String> = a.runbooks.iter().map(|r| format!("{} ({})", r.id, r.title)).collect();
+        out.push_str(&format!(
+            "\nRunbooks from the library that fit: {}. You may recommend one by its id; you cannot run anything.",
+            names.join(", ")
+        ));
+    }
     out
 }
 
