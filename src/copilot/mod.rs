@@ -6,8 +6,10 @@
 //! - `prompts`, `pack`, `llm`, `tools`, `agent`: the LLM path (prompt, evidence fitted to the
 //!   window, streamed calls, read-only tools, tool rounds within a budget).
 //! - `cite`: the citation check every answer goes through.
+//! - `chat`: the chat pane as a pure state machine (events in, effects out).
 
 pub mod agent;
+pub mod chat;
 pub mod cite;
 pub mod interpret;
 pub mod llm;
