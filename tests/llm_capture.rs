@@ -212,7 +212,7 @@ fn no_planted_secret_leaves_the_host_and_every_request_is_audited() {
     let (url, cap) = serve(vec![
         Reply::Tool("search_logs", json!({"query": "secretplant", "limit": 20})),
         Reply::Text(
-            "Checkout failed on credentials [E1], see also [E999]. Try rotate-certificate, or wipe-everything.".into(),
+            "Checkout failed on credentials [E1], see also [E999]. Try rotate-certificate(certificate=web-tls, namespace=prod; rm -rf /), or wipe-everything.".into(),
         ),
     ]);
     let cfg = config(&fw, &url, "");
@@ -276,7 +276,11 @@ fn no_planted_secret_leaves_the_host_and_every_request_is_audited() {
     let runbooks = v["runbooks"].as_array().unwrap();
     assert_eq!(runbooks.len(), 1, "{}", v["runbooks"]);
     assert_eq!(runbooks[0]["id"], "rotate-certificate");
-    assert!(runbooks[0]["reason"].as_str().unwrap().starts_with("proposed by the model"));
+    let reason = runbooks[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("proposed by the model; its values were refused: namespace 'prod; rm -rf /'"),
+        "{reason}"
+    );
 }
 
 #[test]

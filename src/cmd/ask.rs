@@ -1,6 +1,7 @@
 //! `firewatch ask [--offline] [--now T] [--json] QUESTION`: a question in plain words, answered from the data
 //! with citations; by the LLM of `[llm]` when one is configured, else (or when it fails) offline.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -262,23 +263,38 @@ fn runbooks_for(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known) 
 }
 
 /// The runbooks with those the model named first. Only library ids count: a name the
-/// library lacks is ignored, and the parameters stay the incident's, validated as always.
+/// library lacks is ignored. The model may propose values as `id(name=value, ...)`; they go
+/// through the parameters' validation like any other, and refused ones are said, not kept.
 fn with_proposals(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known, raw: &str) -> Vec<RunbookRef> {
     let Ok(lib) = super::runbooks::library(ctx) else { return answer.runbooks.clone() };
+    let incident = answer.incident.as_ref().and_then(|id| analysis.incidents.iter().find(|i| &i.id == id));
+    let facts = incident.map(|i| suggest::facts(i, &known.services, &known.regions)).unwrap_or_default();
     let mut proposed: Vec<RunbookRef> = Vec::new();
-    for rb in lib.runbooks.iter().filter(|r| mentions(raw, &r.id)) {
-        let reason = match answer.runbooks.iter().find(|r| r.id == rb.id) {
-            Some(r) => format!("proposed by the model; {}", r.reason),
-            None => {
-                let incident = answer.incident.as_ref().and_then(|id| analysis.incidents.iter().find(|i| &i.id == id));
-                let facts = incident.map(|i| suggest::facts(i, &known.services, &known.regions)).unwrap_or_default();
-                match crate::runbooks::params::fill(&rb.params, &facts, &Default::default()) {
-                    Ok(_) => "proposed by the model".to_string(),
-                    Err(p) => format!("proposed by the model; needs {}", p.len()),
+    for rb in &lib.runbooks {
+        let Some(given) = proposal(raw, &rb.id) else { continue };
+        let suggested = answer.runbooks.iter().find(|r| r.id == rb.id);
+        let mut reason = "proposed by the model".to_string();
+        if !given.is_empty() {
+            match crate::runbooks::params::fill(&rb.params, &facts, &given) {
+                Ok(_) => {
+                    let shown: Vec<String> = given.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    reason.push_str(&format!(" with {}", shown.join(", ")));
+                }
+                Err(problems) => {
+                    let refused: Vec<&String> = problems.iter().filter(|p| p.contains("given")).collect();
+                    if !refused.is_empty() {
+                        reason.push_str(&format!(
+                            "; its values were refused: {}",
+                            refused.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("; ")
+                        ));
+                    }
                 }
             }
-        };
-        let score = answer.runbooks.iter().find(|r| r.id == rb.id).map_or(0.5, |r| r.score);
+        }
+        if let Some(r) = suggested {
+            reason.push_str(&format!("; {}", r.reason));
+        }
+        let score = suggested.map_or(0.5, |r| r.score);
         proposed.push(RunbookRef { id: rb.id.clone(), title: rb.title.clone(), score, reason });
     }
     let rest: Vec<RunbookRef> =
@@ -287,11 +303,24 @@ fn with_proposals(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known
     proposed
 }
 
-/// Whether `text` names `id` as a whole word (`rollback-deploy`, not `rollback-deploy-v2`).
-fn mentions(text: &str, id: &str) -> bool {
-    text.match_indices(id).any(|(at, _)| {
-        let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        !text[..at].chars().next_back().is_some_and(word) && !text[at + id.len()..].chars().next().is_some_and(word)
+/// Whether `text` names runbook `id` as a whole word (`rollback-deploy`, not
+/// `rollback-deploy-v2`), and the `(name=value, ...)` right after it, if any.
+fn proposal(text: &str, id: &str) -> Option<BTreeMap<String, String>> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(id).find_map(|(at, _)| {
+        let after = &text[at + id.len()..];
+        if text[..at].chars().next_back().is_some_and(word) || after.chars().next().is_some_and(word) {
+            return None;
+        }
+        let mut given = BTreeMap::new();
+        if let Some(inner) = after.strip_prefix('(').and_then(|r| r.split_once(')')).map(|(i, _)| i) {
+            for pair in inner.split(',') {
+                if let Some((k, v)) = pair.split_once('=') {
+                    given.insert(k.trim().to_string(), v.trim().trim_matches(['"', '\'', '`']).to_string());
+                }
+            }
+        }
+        Some(given)
     })
 }
 

@@ -148,7 +148,7 @@ fn analysis_text(a: &Answer) -> String {
     if !a.runbooks.is_empty() {
         let names: Vec<String> = a.runbooks.iter().map(|r| format!("{} ({})", r.id, r.title)).collect();
         out.push_str(&format!(
-            "\nRunbooks from the library that fit: {}. You may recommend one by its id; you cannot run anything.",
+            "\nRunbooks from the library that fit: {}. You may recommend one by its id, with values as id(name=value) if you know them; you cannot run anything.",
             names.join(", ")
         ));
     }
