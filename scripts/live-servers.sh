@@ -133,7 +133,8 @@ EOF
     chmod 600 "$LIVE_DIR/basic-password"
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# shellcheck source=scripts/pidfile.sh
+. "$(dirname "$0")/pidfile.sh"
 
 wait_ready() { # NAME URL PIDFILE [CURL ARGS...]
     local i name="$1" url="$2" pidfile="$3"
@@ -204,19 +205,7 @@ start_prometheus() {
 }
 
 stop_one() { # NAME
-    local pidfile="$LIVE_DIR/$1.pid" pid i
-    if ! alive "$pidfile"; then
-        rm -f "$pidfile"
-        return
-    fi
-    pid="$(cat "$pidfile")"
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
+    stop_pidfile "$LIVE_DIR/$1.pid"
 }
 
 print_exports() {

@@ -45,12 +45,13 @@ print(paths[0])
 EOF
 }
 
-alive() { [[ -f "$LLM_DIR/server.pid" ]] && kill -0 "$(cat "$LLM_DIR/server.pid")" 2>/dev/null; }
+# shellcheck source=scripts/pidfile.sh
+. "$(dirname "$0")/pidfile.sh"
 
 start() {
     install_venv
     mkdir -p "$LLM_DIR"
-    if ! alive; then
+    if ! alive "$LLM_DIR/server.pid"; then
         local model
         model="$(model_path)"
         setsid "$VENV/bin/python" -m llama_cpp.server \
@@ -65,7 +66,7 @@ start() {
         if curl -fsS "$URL/models" >/dev/null 2>&1; then
             return 0
         fi
-        if ! alive; then
+        if ! alive "$LLM_DIR/server.pid"; then
             log "server exited; its log:"
             tail -20 "$LLM_DIR/server.log" >&2
             return 1
@@ -77,16 +78,7 @@ start() {
 }
 
 stop() {
-    alive || { rm -f "$LLM_DIR/server.pid"; return 0; }
-    local pid i
-    pid="$(cat "$LLM_DIR/server.pid")"
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$LLM_DIR/server.pid"
+    stop_pidfile "$LLM_DIR/server.pid"
 }
 
 exports() {

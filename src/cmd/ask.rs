@@ -72,13 +72,8 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     let state = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
     let mut alerts = state.alerts().context("cannot read alerts")?;
     // The names the question can refer to: those actually in the data.
-    let mut services = scan::field_values(&searcher, store.fields.service)?;
-    let mut regions = scan::field_values(&searcher, store.fields.region)?;
-    for a in &alerts {
-        services.extend(a.service.clone());
-        regions.extend(a.region.clone());
-    }
-    let known = Known { services: services.into_iter().collect(), regions: regions.into_iter().collect() };
+    let (services, regions) = scan::known_names(&store.fields, &searcher, &alerts)?;
+    let known = Known { services, regions };
     // Relative times resolve in the user's timezone (TZ).
     let interp = interpret(&question, now.with_timezone(&Local), &known);
     let (start, end) = (interp.window.start, interp.window.end);

@@ -68,20 +68,27 @@ async fn check_http(p: &Planned) -> Check {
     if let Some(t) = &p.cfg.tenant {
         req = req.header("X-Scope-OrgID", t);
     }
+    probe_verdict(&p.name, kind, &url, req, |v, ms| check(&p.name, kind, "ok", format!("{} ({ms} ms)", describe(v))))
+        .await
+}
+
+/// Sends a probe and judges it: no answer is `unreachable`, 401/403 `auth failed`, any other
+/// non-200 `error`; a 200 is judged by `ok` from its JSON body and the time it took.
+async fn probe_verdict(
+    name: &str,
+    kind: &str,
+    url: &str,
+    req: reqwest::RequestBuilder,
+    ok: impl FnOnce(&Value, u128) -> Check,
+) -> Check {
     let started = Instant::now();
-    match http::send(&url, req).await {
-        Err(e) => check(&p.name, kind, "unreachable", e.to_string()),
-        Ok((status, body)) => {
-            let ms = started.elapsed().as_millis();
-            match status.as_u16() {
-                200 => {
-                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    check(&p.name, kind, "ok", format!("{} ({ms} ms)", describe(&v)))
-                }
-                401 | 403 => check(&p.name, kind, "auth failed", format!("{url}: http {status}: {}", snippet(&body))),
-                _ => check(&p.name, kind, "error", format!("{url}: http {status}: {}", snippet(&body))),
-            }
-        }
+    match http::send(url, req).await {
+        Err(e) => check(name, kind, "unreachable", e.to_string()),
+        Ok((status, body)) => match status.as_u16() {
+            200 => ok(&serde_json::from_slice(&body).unwrap_or(Value::Null), started.elapsed().as_millis()),
+            401 | 403 => check(name, kind, "auth failed", format!("{url}: http {status}: {}", snippet(&body))),
+            _ => check(name, kind, "error", format!("{url}: http {status}: {}", snippet(&body))),
+        },
     }
 }
 
@@ -126,40 +133,25 @@ async fn check_llm(section: &crate::config::LlmSection) -> Check {
     if let Some(k) = &settings.api_key {
         req = req.bearer_auth(k);
     }
-    let started = Instant::now();
-    match http::send(&url, req).await {
-        Err(e) => check("llm", "llm", "unreachable", e.to_string()),
-        Ok((status, body)) => {
-            let ms = started.elapsed().as_millis();
-            match status.as_u16() {
-                200 => {
-                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let served: Vec<&str> = v
-                        .get("data")
-                        .and_then(Value::as_array)
-                        .map(|d| d.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect())
-                        .unwrap_or_default();
-                    if served.is_empty() || served.contains(&settings.model.as_str()) {
-                        check("llm", "llm", "ok", format!("{} serves {} ({ms} ms)", settings.base_url, settings.model))
-                    } else {
-                        check(
-                            "llm",
-                            "llm",
-                            "misconfigured",
-                            format!(
-                                "{} does not serve model '{}'; it serves {}",
-                                settings.base_url,
-                                settings.model,
-                                served.join(", ")
-                            ),
-                        )
-                    }
-                }
-                401 | 403 => check("llm", "llm", "auth failed", format!("{url}: http {status}: {}", snippet(&body))),
-                _ => check("llm", "llm", "error", format!("{url}: http {status}: {}", snippet(&body))),
-            }
+    probe_verdict("llm", "llm", &url, req, |v, ms| {
+        let served: Vec<&str> = v
+            .get("data")
+            .and_then(Value::as_array)
+            .map(|d| d.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect())
+            .unwrap_or_default();
+        if served.is_empty() || served.contains(&settings.model.as_str()) {
+            check("llm", "llm", "ok", format!("{} serves {} ({ms} ms)", settings.base_url, settings.model))
+        } else {
+            let detail = format!(
+                "{} does not serve model '{}'; it serves {}",
+                settings.base_url,
+                settings.model,
+                served.join(", ")
+            );
+            check("llm", "llm", "misconfigured", detail)
         }
-    }
+    })
+    .await
 }
 
 pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {

@@ -34,13 +34,8 @@ pub fn library(ctx: &Ctx) -> anyhow::Result<Library> {
 pub fn known_names(ctx: &Ctx) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let store = Store::open(&ctx.data_dir).context("cannot open the index")?;
     let searcher = store.reader().context("cannot read the index")?.searcher();
-    let mut services = scan::field_values(&searcher, store.fields.service)?;
-    let mut regions = scan::field_values(&searcher, store.fields.region)?;
-    for a in StateDb::open(&ctx.data_dir)?.alerts()? {
-        services.extend(a.service);
-        regions.extend(a.region);
-    }
-    Ok((services.into_iter().collect(), regions.into_iter().collect()))
+    let alerts = StateDb::open(&ctx.data_dir)?.alerts()?;
+    Ok(scan::known_names(&store.fields, &searcher, &alerts)?)
 }
 
 /// The incident asked for, else the newest open one, else the newest.
@@ -283,15 +278,7 @@ fn run_runbook(ctx: &Ctx, lib: &Library, args: &RunbookRunArgs) -> anyhow::Resul
 /// Does one confirmed action.
 async fn perform(ctx: &Ctx, a: &Action, who: &str) -> Outcome {
     let started = std::time::Instant::now();
-    let done = |detail: String| Outcome {
-        exit: None,
-        timed_out: false,
-        output: String::new(),
-        output_bytes: 0,
-        digest: String::new(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        detail: Some(detail),
-    };
+    let done = |detail: String| Outcome::note(detail, started);
     match a {
         Action::Check { argv, timeout_ms } | Action::Command { argv, timeout_ms } => {
             run_argv(argv, Duration::from_millis(*timeout_ms)).await

@@ -124,6 +124,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// No process output, only `detail`: a failure to start, or what a silence or request did.
+    pub fn note(detail: String, started: Instant) -> Outcome {
+        Outcome {
+            exit: None,
+            timed_out: false,
+            output: String::new(),
+            output_bytes: 0,
+            digest: digest(b""),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            detail: Some(detail),
+        }
+    }
+
     pub fn ok(&self) -> bool {
         !self.timed_out
             && self.exit.unwrap_or(0) == 0
@@ -138,15 +151,7 @@ fn digest(bytes: &[u8]) -> String {
 /// Runs `argv` with no shell, no stdin, and `timeout`; a process still running then is killed.
 pub async fn run_argv(argv: &[String], timeout: Duration) -> Outcome {
     let started = Instant::now();
-    let failed = |detail: String| Outcome {
-        exit: None,
-        timed_out: false,
-        output: String::new(),
-        output_bytes: 0,
-        digest: digest(b""),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        detail: Some(detail),
-    };
+    let failed = |detail: String| Outcome::note(detail, started);
     let Some((program, args)) = argv.split_first() else { return failed("failed: empty command".into()) };
     let child = tokio::process::Command::new(program)
         .args(args)
@@ -178,13 +183,8 @@ pub async fn run_argv(argv: &[String], timeout: Duration) -> Outcome {
         }
         Ok(Err(e)) => failed(format!("failed waiting for {program}: {e}")),
         Err(_) => Outcome {
-            exit: None,
             timed_out: true,
-            output: String::new(),
-            output_bytes: 0,
-            digest: digest(b""),
-            elapsed_ms: started.elapsed().as_millis() as u64,
-            detail: Some(format!("killed after {}s (pid {})", timeout.as_secs(), pid.unwrap_or(0))),
+            ..Outcome::note(format!("killed after {}s (pid {})", timeout.as_secs(), pid.unwrap_or(0)), started)
         },
     }
 }

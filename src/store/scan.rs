@@ -100,6 +100,22 @@ pub fn records(
     Ok((logs, spans))
 }
 
+/// The services and regions seen in the data (records and alerts): the names a question
+/// or a runbook parameter may use.
+pub fn known_names(
+    f: &Fields,
+    searcher: &Searcher,
+    alerts: &[crate::model::Alert],
+) -> Result<(Vec<String>, Vec<String>)> {
+    let mut services = field_values(searcher, f.service)?;
+    let mut regions = field_values(searcher, f.region)?;
+    for a in alerts {
+        services.extend(a.service.clone());
+        regions.extend(a.region.clone());
+    }
+    Ok((services.into_iter().collect(), regions.into_iter().collect()))
+}
+
 /// Every distinct value of a raw string field (service, region), from the term dictionaries: no document is read.
 pub fn field_values(searcher: &Searcher, field: tantivy::schema::Field) -> Result<std::collections::BTreeSet<String>> {
     let mut out = std::collections::BTreeSet::new();
