@@ -171,7 +171,14 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         .iter()
         .filter(|i| overlaps(i, start, end) && concerns(i, &interp.services, topo))
         .max_by_key(|i| {
-            (i.root_cause.is_some(), i.services.iter().filter(|s| interp.services.contains(s)).count(), i.alerts.len())
+            // What started around the time asked about beats what was already going on.
+            let began_then = i.started_at >= start - Duration::minutes(10) && i.started_at <= end;
+            (
+                i.root_cause.is_some(),
+                i.services.iter().filter(|s| interp.services.contains(s)).count(),
+                began_then,
+                i.alerts.len(),
+            )
         });
     // The ranking: the incident's own, else one made for the services asked about.
     let (ranking, root_index): (Vec<Candidate>, Option<usize>) = match incident {
