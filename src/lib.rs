@@ -20,3 +20,4 @@ pub mod sim;
 pub mod sources;
 pub mod store;
 pub mod timearg;
+pub mod ui;
