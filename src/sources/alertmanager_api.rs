@@ -332,18 +332,11 @@ impl ActiveSet {
     /// An unreadable cursor starts afresh: re-sending every alert is harmless (alerts are
     /// stored by fingerprint and start), only resolutions missed meanwhile are lost.
     pub fn from_cursor(cursor: Option<&str>) -> Self {
-        match cursor.map(serde_json::from_str::<ActiveSet>) {
-            None => ActiveSet::default(),
-            Some(Ok(set)) => set,
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "ignoring an unreadable alert cursor");
-                ActiveSet::default()
-            }
-        }
+        super::feed::cursor_from_json(cursor, "alert")
     }
 
     pub fn to_cursor(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        super::feed::cursor_to_json(self)
     }
 
     /// Fingerprints active before that `current` no longer lists.

@@ -61,3 +61,20 @@ pub enum SourceEvent {
         source: String,
     },
 }
+
+/// A source's saved cursor, read back. An unreadable one starts afresh with a warning:
+/// the stores are idempotent, so re-reading is safe, and a cursor is never worth a crash.
+pub fn cursor_from_json<T: serde::de::DeserializeOwned + Default>(cursor: Option<&str>, what: &str) -> T {
+    match cursor.map(serde_json::from_str::<T>) {
+        None => T::default(),
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "ignoring an unreadable {what} cursor");
+            T::default()
+        }
+    }
+}
+
+pub fn cursor_to_json<T: Serialize>(cursor: &T) -> String {
+    serde_json::to_string(cursor).unwrap_or_default()
+}

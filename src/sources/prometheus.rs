@@ -406,18 +406,11 @@ pub struct PromCursor {
 
 impl PromCursor {
     pub fn from_cursor(cursor: Option<&str>) -> Self {
-        match cursor.map(serde_json::from_str::<PromCursor>) {
-            None => PromCursor::default(),
-            Some(Ok(c)) => c,
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "ignoring an unreadable prometheus cursor");
-                PromCursor::default()
-            }
-        }
+        super::feed::cursor_from_json(cursor, "prometheus")
     }
 
     pub fn to_cursor(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        super::feed::cursor_to_json(self)
     }
 
     /// The next window of `q` as inclusive, step-aligned evaluation times, or `None` when
