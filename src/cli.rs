@@ -19,8 +19,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "FIREWATCH_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// The TUI's theme: dark, light, high-contrast, or a theme file [default: [ui] theme]
+    #[arg(long, global = true, value_name = "THEME")]
+    pub theme: Option<String>,
+
+    /// Without a command: the terminal UI on the configured sources and the data dir
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,8 +44,8 @@ pub enum Command {
     Incidents(IncidentsArgs),
     /// Log templates of a file (per line, or with counts, most frequent first), or of the stored logs
     Patterns(PatternsArgs),
-    /// Ingest a bundled incident into a scratch data dir and search it
-    Demo,
+    /// A simulated incident replayed live into a scratch data dir, in the terminal UI
+    Demo(DemoArgs),
     /// The runbook library: list, suggest for an incident, run a step (with confirmation)
     #[command(subcommand)]
     Runbooks(RunbooksCommand),
@@ -94,6 +99,16 @@ pub struct RunbookRunArgs {
     /// Analyse as of this time (RFC 3339) instead of now
     #[arg(long, value_name = "T")]
     pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Print the bundled incident's alerts and a few searches instead (also when stdout is not a terminal)
+    #[arg(long)]
+    pub headless: bool,
+    /// Replay speed, times real time, once the incident nears
+    #[arg(long, default_value_t = 30.0, value_name = "X")]
+    pub speed: f64,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,7 @@ pub struct Config {
     /// What is redacted, besides credentials, before anything is sent to the LLM.
     pub redact: crate::copilot::redact::RedactConfig,
     pub runbooks: RunbooksConfig,
+    pub ui: UiConfig,
     /// Endpoints that runbooks' `http` steps may call, by name.
     #[serde(default)]
     pub endpoint: Vec<EndpointConfig>,
@@ -247,6 +248,22 @@ pub struct RetentionConfig {
 pub struct IngestConfig {
     pub max_line_bytes: usize,
     pub assume_timezone: String,
+}
+
+/// The terminal UI.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// A theme shipped in themes/ (dark, light, high-contrast) or a file path.
+    pub theme: String,
+    /// Most frames drawn per second; nothing is drawn while nothing changed.
+    pub max_fps: u32,
+    /// How often incidents are re-analysed from the data dir, in milliseconds.
+    pub refresh_ms: u64,
+    /// Scroll and click with the mouse (off: the terminal keeps its own selection).
+    pub mouse: bool,
+    /// Key overrides: action name -> keys, like `quit = ["q", "ctrl-c"]` (see `?` in the UI).
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

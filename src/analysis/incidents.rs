@@ -138,6 +138,47 @@ fn title(g: &AlertGroup, alerts: &[Alert], root: Option<&Candidate>) -> String {
     t
 }
 
+/// One thing that happened in an incident, for its timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    /// alert, resolved, anomaly, deploy, pattern
+    pub kind: &'static str,
+    pub text: String,
+}
+
+/// An incident's timeline, oldest first: its alerts firing and resolving, the suspected
+/// cause's strongest signals and deploy, and the log patterns that changed.
+pub fn timeline(inc: &Incident) -> Vec<TimelineEvent> {
+    let mut events = Vec::new();
+    let mut push = |at, kind, text: String| events.push(TimelineEvent { at, kind, text });
+    for a in &inc.alerts {
+        let svc = a.labels.get("service").map_or("-", String::as_str);
+        push(a.starts_at, "alert", format!("alert {} fired on {svc}", a.alertname));
+        if let Some(e) = a.ends_at {
+            push(e, "resolved", format!("alert {} on {svc} resolved", a.alertname));
+        }
+    }
+    if let Some(top) = inc.ranking.first() {
+        for s in top.signals.iter().take(5) {
+            push(s.onset, "anomaly", format!("{} on {}: {}", s.what, s.service, super::rca::describe(s)));
+        }
+        if let Some(d) = &top.deploy {
+            push(d.at, "deploy", format!("deploy: {}", d.text));
+        }
+    }
+    for p in &inc.log_patterns {
+        let label = if p.new { "new log pattern" } else { "log pattern rate changed" };
+        push(
+            inc.started_at,
+            "pattern",
+            format!("{label} ({:.1}/min before, {:.1}/min during): {}", p.rate_before, p.rate_during, p.template),
+        );
+    }
+    events.sort_by_key(|e| e.at);
+    events
+}
+
 /// Templates whose rate changed most between the hour before the incident and the incident itself, and those never
 /// seen before it.
 pub fn pattern_changes(logs: &[LogRecord], from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Vec<PatternChange> {

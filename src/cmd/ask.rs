@@ -58,6 +58,50 @@ struct Output<'a> {
     llm: Option<&'a LlmReport>,
 }
 
+/// A question run through interpretation, analysis and the offline engine, with what the
+/// LLM's tools need to look further. The CLI and the chat pane both start here.
+pub struct Prepared {
+    pub answer: Answer,
+    pub analysis: Analysis,
+    pub known: Known,
+    pub store: Store,
+    pub searcher: tantivy::Searcher,
+    pub metrics: Vec<crate::model::MetricPoint>,
+    /// The records read, around the window asked about.
+    pub window: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
+}
+
+pub fn prepare(ctx: &Ctx, question: &str, now: chrono::DateTime<Utc>) -> anyhow::Result<Prepared> {
+    let store = Store::open(&ctx.data_dir).context("cannot open the index")?;
+    let searcher = store.reader().context("cannot read the index")?.searcher();
+    let state = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
+    let mut alerts = state.alerts().context("cannot read alerts")?;
+    // The names the question can refer to: those actually in the data.
+    let (services, regions) = scan::known_names(&store.fields, &searcher, &alerts)?;
+    let known = Known { services, regions };
+    // Relative times resolve in the user's timezone (TZ).
+    let interp = interpret(question, now.with_timezone(&Local), &known);
+    let end = interp.window.end;
+    let scope = offline::scope(&interp);
+    let (from, to) = (scope.from, scope.to);
+    alerts.retain(|a| a.starts_at >= scope.alerts_from && a.starts_at <= scope.alerts_to);
+    let (logs, spans) = scan::records(&store.fields, &searcher, from, to).context("cannot read logs and spans")?;
+    let metrics = state.metrics_between(from, to).context("cannot read metrics")?;
+    let t = Telemetry { logs: &logs, spans: &spans, metrics: &metrics, alerts: &alerts };
+    let analysis = analyze(&t, end.min(now), &AnalysisConfig::default());
+    let mut answer = offline::answer(question, interp, &analysis);
+    answer.runbooks = runbooks_for(ctx, &analysis, &answer, &known);
+    Ok(Prepared { answer, analysis, known, store, searcher, metrics, window: (from, to) })
+}
+
+/// The LLM client and the prompts of an `[llm]` section.
+pub fn llm(section: &crate::config::LlmSection) -> anyhow::Result<(LlmClient, Prompts)> {
+    let settings = LlmSettings::from_config(section)?;
+    let prompts_dir = section.prompts_dir.clone().or_else(|| super::config_dir().map(|d| d.join("prompts")));
+    let prompts = Prompts::load(prompts_dir.as_deref())?;
+    Ok((LlmClient::new(settings)?, prompts))
+}
+
 pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
     if question.trim().is_empty() {
@@ -67,25 +111,10 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         Some(n) => timearg::parse(n, Utc::now()).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
         None => Utc::now(),
     };
-    let store = Store::open(&ctx.data_dir).context("cannot open the index")?;
-    let searcher = store.reader().context("cannot read the index")?.searcher();
+    let Prepared { answer, analysis, known, store, searcher, metrics, window: (from, to) } =
+        prepare(ctx, &question, now)?;
+    let start = answer.interpretation.window.start;
     let state = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
-    let mut alerts = state.alerts().context("cannot read alerts")?;
-    // The names the question can refer to: those actually in the data.
-    let (services, regions) = scan::known_names(&store.fields, &searcher, &alerts)?;
-    let known = Known { services, regions };
-    // Relative times resolve in the user's timezone (TZ).
-    let interp = interpret(&question, now.with_timezone(&Local), &known);
-    let (start, end) = (interp.window.start, interp.window.end);
-    let scope = offline::scope(&interp);
-    let (from, to) = (scope.from, scope.to);
-    alerts.retain(|a| a.starts_at >= scope.alerts_from && a.starts_at <= scope.alerts_to);
-    let (logs, spans) = scan::records(&store.fields, &searcher, from, to).context("cannot read logs and spans")?;
-    let metrics = state.metrics_between(from, to).context("cannot read metrics")?;
-    let t = Telemetry { logs: &logs, spans: &spans, metrics: &metrics, alerts: &alerts };
-    let analysis = analyze(&t, end.min(now), &AnalysisConfig::default());
-    let mut answer = offline::answer(&question, interp, &analysis);
-    answer.runbooks = runbooks_for(ctx, &analysis, &answer, &known);
 
     let Some(section) = ctx.config.llm.as_ref().filter(|_| !args.offline) else {
         // The offline answer cites only what it put in the pack; check anyway, as every answer is.
@@ -102,12 +131,8 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
 
-    let settings = LlmSettings::from_config(section)?;
-    let prompts_dir = section.prompts_dir.clone().or_else(|| super::config_dir().map(|d| d.join("prompts")));
-    let prompts = Prompts::load(prompts_dir.as_deref())?;
-    let client = LlmClient::new(settings)?;
+    let (client, prompts) = llm(section)?;
     let tools = Arc::new(StoreTools::new(store.fields, searcher, (from, to), start, metrics, &analysis));
-    drop((logs, spans, alerts));
     let mut redactor = Redactor::new(ctx.config.redact);
     let db = Mutex::new(state);
     let who = actor();

@@ -1,11 +1,13 @@
-//! `firewatch demo`: the bundled incident, ingested into a scratch data dir and searched,
-//! with no configuration and no network.
+//! `firewatch demo`: with no configuration and no network, a simulated incident replayed
+//! live into a scratch data dir and shown in the terminal UI; `--headless` (or a stdout
+//! that is not a terminal) ingests the bundled incident and prints its alerts and searches.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{ingest, Ctx};
+use crate::cli::DemoArgs;
 use crate::store::search::{self, SearchRequest};
 use crate::store::state::StateDb;
 use crate::store::Store;
@@ -20,17 +22,21 @@ const QUERIES: &[(&str, &str)] = &[
     ("one order end to end", "ord-10140"),
 ];
 
-pub fn run(data_dir: Option<PathBuf>, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    data_dir: Option<PathBuf>,
+    config: Option<&Path>,
+    args: &DemoArgs,
+    theme: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     // A scratch dir unless one was asked for: the demo must not touch the user's store.
-    let scratch;
     let dir = match data_dir {
         Some(d) => d,
-        None => {
-            scratch = tempfile_dir()?;
-            scratch.clone()
-        }
+        None => tempfile_dir()?,
     };
     let ctx = Ctx::new(dir.clone(), config)?;
+    if !args.headless && std::io::stdout().is_terminal() {
+        return crate::ui::app::run(ctx, crate::ui::app::Mode::Demo { speed: args.speed }, theme);
+    }
     let input = dir.join("demo-input");
     std::fs::create_dir_all(&input)?;
     std::fs::write(input.join("shop-logs.jsonl"), LOGS)?;

@@ -69,7 +69,11 @@ fn init_logging(data_dir: &Path, level: &str) -> Option<tracing_appender::non_bl
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.clone();
-    match cli.command {
+    let Some(command) = cli.command else {
+        let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
+        return crate::ui::app::run(ctx, crate::ui::app::Mode::Live, cli.theme.as_deref());
+    };
+    match command {
         Command::Ingest(args) => {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             ingest::run(&ctx, &args)
@@ -98,7 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 patterns::run_stored(&ctx, &args)
             }
         },
-        Command::Demo => demo::run(data_dir, cli.config.as_deref()),
+        Command::Demo(args) => demo::run(data_dir, cli.config.as_deref(), &args, cli.theme.as_deref()),
         Command::Runbooks(cmd) => {
             let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
             runbooks::run(&ctx, &cmd)

@@ -64,39 +64,15 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
     }
 
     // The timeline: alerts, the cause's signals and deploy, log patterns.
-    let mut events: Vec<(DateTime<Utc>, String)> = Vec::new();
-    for a in &inc.alerts {
-        let svc = a.labels.get("service").map_or("-", String::as_str);
-        events.push((a.starts_at, format!("alert {} fired on {svc}", a.alertname)));
-        if let Some(e) = a.ends_at {
-            events.push((e, format!("alert {} on {svc} resolved", a.alertname)));
-        }
-    }
-    if let Some(top) = inc.ranking.first() {
-        for s in top.signals.iter().take(5) {
-            events.push((s.onset, format!("{} on {}: {}", s.what, s.service, crate::analysis::rca::describe(s))));
-        }
-        if let Some(d) = &top.deploy {
-            events.push((d.at, format!("deploy: {}", d.text)));
-        }
-    }
-    for p in &inc.log_patterns {
-        let label = if p.new { "new log pattern" } else { "log pattern rate changed" };
-        events.push((
-            inc.started_at,
-            format!(
-                "{label} ({:.1}/min before, {:.1}/min during): {}",
-                p.rate_before,
-                p.rate_during,
-                code(&p.template)
-            ),
-        ));
-    }
-    events.sort_by_key(|e| e.0);
+    let events = crate::analysis::incidents::timeline(inc);
     let _ = writeln!(md, "## Timeline\n");
-    for (t, what) in &events {
-        let _ =
-            writeln!(md, "- {} {}", t.format("%H:%M:%S"), if what.contains('`') { what.clone() } else { code(what) });
+    for e in &events {
+        // A pattern's template is telemetry text: quoted on its own, after the label.
+        let line = match e.text.split_once("): ") {
+            Some((label, template)) if e.kind == "pattern" => format!("{label}): {}", code(template)),
+            _ => code(&e.text),
+        };
+        let _ = writeln!(md, "- {} {line}", e.at.format("%H:%M:%S"));
     }
     md.push('\n');
 

@@ -234,28 +234,13 @@ fn run_runbook(ctx: &Ctx, lib: &Library, args: &RunbookRunArgs) -> anyhow::Resul
             )?;
             return Ok(ExitCode::from(1));
         };
-        let outcome = rt.block_on(perform(ctx, &a, &who));
         let how = match confirmed {
             Confirmed::Prompt => "prompt",
             Confirmed::Flag => "--yes",
             Confirmed::ReadOnly => "auto_run_read_only",
         };
-        db.append_audit(
-            "runbook_step",
-            &who,
-            &json!({
-                "runbook": rb.id, "step": i + 1, "kind": step.kind(), "title": step.title(), "incident": incident_id,
-                "params": values, "exact": exact, "action": a, "confirmed_by": how,
-                "exit": outcome.exit, "timed_out": outcome.timed_out, "output_digest": outcome.digest,
-                "output_bytes": outcome.output_bytes, "elapsed_ms": outcome.elapsed_ms, "detail": outcome.detail,
-            }),
-        )?;
-        let status = match (&outcome.exit, outcome.timed_out, &outcome.detail) {
-            (_, true, d) => format!("TIMED OUT, {}", d.as_deref().unwrap_or("killed")),
-            (Some(c), _, _) => format!("exit {c}"),
-            (None, _, Some(d)) => d.clone(),
-            (None, _, None) => "done".into(),
-        };
+        let outcome = rt.block_on(perform_audited(ctx, &db, &who, rb, i, &values, incident_id.as_deref(), how))?;
+        let status = outcome_text(&outcome);
         writeln!(
             out,
             "step {}/{total}: {}: {} ({} ms)",
@@ -273,6 +258,71 @@ fn run_runbook(ctx: &Ctx, lib: &Library, args: &RunbookRunArgs) -> anyhow::Resul
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one step that a human confirmed in the TUI: the parameters come from the incident
+/// as the runbooks pane showed them. Blocking (it runs its own small runtime).
+pub fn run_confirmed(
+    ctx: &Ctx,
+    id: &str,
+    step: usize,
+    incident: Option<&str>,
+    now: chrono::DateTime<Utc>,
+    how: &str,
+) -> anyhow::Result<Outcome> {
+    let lib = library(ctx)?;
+    let rb = lib.get(id).ok_or_else(|| anyhow::anyhow!("no runbook {id}"))?;
+    anyhow::ensure!(step < rb.steps.len(), "{id} has no step {}", step + 1);
+    let analysis = super::incidents::load_and_analyze(ctx, now, None)?;
+    let (services, regions) = known_names(ctx)?;
+    let facts = match incident.and_then(|i| analysis.incidents.iter().find(|x| x.id == i)) {
+        Some(i) => facts(i, &services, &regions),
+        None => Facts { known_services: services, known_regions: regions, ..Facts::default() },
+    };
+    let values = fill(&rb.params_of(&[step]), &facts, &BTreeMap::new())
+        .map_err(|p| anyhow::anyhow!("cannot fill its parameters: {}", p.join("; ")))?;
+    let db = StateDb::open(&ctx.data_dir).context("cannot open the state database for the audit log")?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(perform_audited(ctx, &db, &actor(), rb, step, &values, incident, how))
+}
+
+/// One line for how a step ended.
+pub fn outcome_text(outcome: &Outcome) -> String {
+    match (&outcome.exit, outcome.timed_out, &outcome.detail) {
+        (_, true, d) => format!("TIMED OUT, {}", d.as_deref().unwrap_or("killed")),
+        (Some(c), _, _) => format!("exit {c}"),
+        (None, _, Some(d)) => d.clone(),
+        (None, _, None) => "done".into(),
+    }
+}
+
+/// Runs step `i` of `rb`, which a human confirmed (`how`), and writes it to the audit log.
+#[allow(clippy::too_many_arguments)]
+pub async fn perform_audited(
+    ctx: &Ctx,
+    db: &StateDb,
+    who: &str,
+    rb: &crate::runbooks::Runbook,
+    i: usize,
+    values: &BTreeMap<String, String>,
+    incident_id: Option<&str>,
+    how: &str,
+) -> anyhow::Result<Outcome> {
+    let step = &rb.steps[i];
+    let a = action(step, values);
+    let exact = a.describe();
+    let outcome = perform(ctx, &a, who).await;
+    db.append_audit(
+        "runbook_step",
+        who,
+        &json!({
+            "runbook": rb.id, "step": i + 1, "kind": step.kind(), "title": step.title(), "incident": incident_id,
+            "params": values, "exact": exact, "action": a, "confirmed_by": how,
+            "exit": outcome.exit, "timed_out": outcome.timed_out, "output_digest": outcome.digest,
+            "output_bytes": outcome.output_bytes, "elapsed_ms": outcome.elapsed_ms, "detail": outcome.detail,
+        }),
+    )?;
+    Ok(outcome)
 }
 
 /// Does one confirmed action.

@@ -12,6 +12,7 @@
 pub mod ask_eval;
 pub mod eval;
 mod otlp;
+pub mod replay;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -29,25 +29,21 @@ pub fn write_files(s: &Scenario, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
 
     let p = tel.join("logs.jsonl");
-    write_batches(&p, &s.logs, |recs| {
-        json!({"resourceLogs": group(recs, |l| &l.resource).into_iter().map(|(res, ls)| json!({
-            "resource": resource_json(res),
-            "scopeLogs": [{"scope": {"name": SCOPE}, "logRecords": ls.iter().map(|l| log_json(l)).collect::<Vec<_>>()}],
-        })).collect::<Vec<_>>()})
-    })?;
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(&p)?);
+    write_logs(&mut w, &s.logs)?;
+    w.flush()?;
     out.push(p);
 
     let p = tel.join("traces.jsonl");
-    write_batches(&p, &s.spans, |recs| {
-        json!({"resourceSpans": group(recs, |x| &x.resource).into_iter().map(|(res, ss)| json!({
-            "resource": resource_json(res),
-            "scopeSpans": [{"scope": {"name": SCOPE}, "spans": ss.iter().map(|x| span_json(x)).collect::<Vec<_>>()}],
-        })).collect::<Vec<_>>()})
-    })?;
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(&p)?);
+    write_spans(&mut w, &s.spans)?;
+    w.flush()?;
     out.push(p);
 
     let p = tel.join("metrics.jsonl");
-    write_metrics(&p, s)?;
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(&p)?);
+    write_metrics(&mut w, s, &s.metrics)?;
+    w.flush()?;
     out.push(p);
 
     // The API lists each alert once, in its latest state; earlier episodes of flapping
@@ -84,13 +80,73 @@ pub fn write_files(s: &Scenario, dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn write_batches<T>(path: &Path, records: &[T], line: impl Fn(&[T]) -> Value) -> io::Result<()> {
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+/// The telemetry of `[from, to)` as it would arrive then: OTLP/JSON lines of logs, traces
+/// and metrics, and Alertmanager webhook notifications of the alerts that fired or
+/// resolved in the window (an alert that resolves later is still firing at `to`). Each
+/// is one input, named as `write_files` names its files.
+pub fn encode_window(s: &Scenario, from: DateTime<Utc>, to: DateTime<Utc>) -> io::Result<Vec<(&'static str, Vec<u8>)>> {
+    let within = |t: DateTime<Utc>| t >= from && t < to;
+    let mut out = Vec::new();
+    let logs: Vec<_> = s.logs.iter().filter(|l| within(l.timestamp)).cloned().collect();
+    let mut buf = Vec::new();
+    write_logs(&mut buf, &logs)?;
+    out.push(("logs.jsonl", buf));
+    let spans: Vec<_> = s.spans.iter().filter(|x| within(x.start)).cloned().collect();
+    let mut buf = Vec::new();
+    write_spans(&mut buf, &spans)?;
+    out.push(("traces.jsonl", buf));
+    let points: Vec<_> = s.metrics.iter().filter(|p| within(p.timestamp)).cloned().collect();
+    let mut buf = Vec::new();
+    write_metrics(&mut buf, s, &points)?;
+    out.push(("metrics.jsonl", buf));
+    let mut buf = Vec::new();
+    for a in &s.alerts {
+        let ends = a.ends_at.filter(|_| a.status == AlertStatus::Resolved);
+        let update = if within(a.starts_at) && !ends.is_some_and(within) {
+            // Fired in the window and still firing at its end.
+            let mut firing = a.clone();
+            firing.status = AlertStatus::Firing;
+            firing.ends_at = None;
+            Some(firing)
+        } else if ends.is_some_and(within) {
+            Some(a.clone())
+        } else {
+            None
+        };
+        if let Some(a) = update {
+            serde_json::to_writer(&mut buf, &webhook(&a))?;
+            buf.push(b'\n');
+        }
+    }
+    out.push(("alerts-history.jsonl", buf));
+    out.retain(|(_, b)| !b.is_empty());
+    Ok(out)
+}
+
+fn write_batches<T>(w: &mut impl Write, records: &[T], line: impl Fn(&[T]) -> Value) -> io::Result<()> {
     for chunk in records.chunks(BATCH) {
-        serde_json::to_writer(&mut w, &line(chunk))?;
+        serde_json::to_writer(&mut *w, &line(chunk))?;
         w.write_all(b"\n")?;
     }
-    w.flush()
+    Ok(())
+}
+
+fn write_logs(w: &mut impl Write, logs: &[crate::model::LogRecord]) -> io::Result<()> {
+    write_batches(w, logs, |recs| {
+        json!({"resourceLogs": group(recs, |l| &l.resource).into_iter().map(|(res, ls)| json!({
+            "resource": resource_json(res),
+            "scopeLogs": [{"scope": {"name": SCOPE}, "logRecords": ls.iter().map(|l| log_json(l)).collect::<Vec<_>>()}],
+        })).collect::<Vec<_>>()})
+    })
+}
+
+fn write_spans(w: &mut impl Write, spans: &[crate::model::Span]) -> io::Result<()> {
+    write_batches(w, spans, |recs| {
+        json!({"resourceSpans": group(recs, |x| &x.resource).into_iter().map(|(res, ss)| json!({
+            "resource": resource_json(res),
+            "scopeSpans": [{"scope": {"name": SCOPE}, "spans": ss.iter().map(|x| span_json(x)).collect::<Vec<_>>()}],
+        })).collect::<Vec<_>>()})
+    })
 }
 
 /// Records grouped by resource, in order of first appearance.
@@ -182,7 +238,7 @@ fn span_json(s: &crate::model::Span) -> Value {
 type ResourceKey = (String, String, String);
 
 /// Metrics go out one line per minute, grouped by the resource their labels name.
-fn write_metrics(path: &Path, s: &Scenario) -> io::Result<()> {
+fn write_metrics(w: &mut impl Write, s: &Scenario, metrics: &[MetricPoint]) -> io::Result<()> {
     let by_key: BTreeMap<(&str, &str, &str), &Arc<Resource>> = s
         .resources
         .iter()
@@ -195,17 +251,16 @@ fn write_metrics(path: &Path, s: &Scenario) -> io::Result<()> {
             (k, r)
         })
         .collect();
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut start = 0;
-    while start < s.metrics.len() {
-        let t = s.metrics[start].timestamp;
+    while start < metrics.len() {
+        let t = metrics[start].timestamp;
         let mut end = start;
-        while end < s.metrics.len() && s.metrics[end].timestamp == t && end - start < 4 * BATCH {
+        while end < metrics.len() && metrics[end].timestamp == t && end - start < 4 * BATCH {
             end += 1;
         }
         let label = |p: &MetricPoint, k: &str| p.labels.get(k).cloned().unwrap_or_default();
         let mut groups: Vec<(ResourceKey, Vec<&MetricPoint>)> = Vec::new();
-        for p in &s.metrics[start..end] {
+        for p in &metrics[start..end] {
             let key = (label(p, "service"), label(p, "region"), label(p, "host"));
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, v)) => v.push(p),
@@ -230,11 +285,11 @@ fn write_metrics(path: &Path, s: &Scenario) -> io::Result<()> {
                 })
             })
             .collect();
-        serde_json::to_writer(&mut w, &json!({"resourceMetrics": rms}))?;
+        serde_json::to_writer(&mut *w, &json!({"resourceMetrics": rms}))?;
         w.write_all(b"\n")?;
         start = end;
     }
-    w.flush()
+    Ok(())
 }
 
 fn metric_json(p: &MetricPoint) -> Value {

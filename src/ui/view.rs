@@ -1,18 +1,37 @@
-//! Drawing: a pure function of the state and the theme. Telemetry text goes through
-//! `terminal_safe` before it reaches a cell.
+//! Drawing: a pure function of the state and the theme. The frame (tabs, status bar, help,
+//! palette, confirmation) is here; each pane draws in `panes/`. Telemetry text goes
+//! through `safe` before it reaches a cell.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::keys::Keymap;
 use super::theme::Theme;
-use super::{IncidentRow, Pane, State, MIN_SIZE};
-use crate::sanitize::terminal_safe;
+use super::{panes, Focus, Pane, State, MIN_SIZE};
 
-fn age(s: &State, r: &IncidentRow) -> String {
-    let m = (s.now - r.started_at).num_minutes().max(0);
+/// Text from telemetry, with control characters and escape sequences made visible.
+pub fn safe(text: &str) -> String {
+    crate::sanitize::terminal_safe(text).into_owned()
+}
+
+pub fn block<'a>(t: &Theme, title: String) -> Block<'a> {
+    Block::default().borders(Borders::ALL).border_style(t.border).title(Span::styled(title, t.text))
+}
+
+pub fn severity_style(t: &Theme, sev: &str) -> Style {
+    match sev {
+        "critical" | "page" | "fatal" | "error" => t.critical,
+        "warning" | "warn" => t.warning,
+        _ => t.muted,
+    }
+}
+
+/// Minutes since `at`, as a short age: 7m, 2h05, 3d.
+pub fn age(now: chrono::DateTime<chrono::Utc>, at: chrono::DateTime<chrono::Utc>) -> String {
+    let m = (now - at).num_minutes().max(0);
     match m {
         0..=59 => format!("{m}m"),
         60..=2879 => format!("{}h{:02}", m / 60, m % 60),
@@ -20,15 +39,17 @@ fn age(s: &State, r: &IncidentRow) -> String {
     }
 }
 
-fn severity_style(t: &Theme, sev: &str) -> Style {
-    match sev {
-        "critical" | "page" => t.critical,
-        "warning" => t.warning,
-        _ => t.muted,
+/// The text of `text` cut to `width` columns, with an ellipsis when cut.
+pub fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
     }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }
 
-pub fn draw(f: &mut Frame, s: &State, t: &Theme) {
+pub fn draw(f: &mut Frame, s: &State, t: &Theme, keys: &Keymap) {
     let area = f.area();
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         let msg = format!(
@@ -38,95 +59,70 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme) {
         f.render_widget(Paragraph::new(msg).style(t.warning).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [tabs, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let [tabs, body, line, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
     draw_tabs(f, s, t, tabs);
     match s.pane {
-        Pane::Incidents => draw_incidents(f, s, t, body),
-        other => {
-            let block = Block::default().borders(Borders::ALL).border_style(t.border).title(other.title());
-            f.render_widget(Paragraph::new("not drawn yet").style(t.muted).block(block), body);
-        }
+        Pane::Incidents => panes::incidents::draw(f, s, t, body),
+        Pane::Detail => panes::detail::draw(f, s, t, body),
+        Pane::Search => panes::search::draw(f, s, t, body),
+        Pane::Chat => panes::chat::draw(f, s, t, body),
+        Pane::Runbooks => panes::runbooks::draw(f, s, t, body),
     }
+    draw_line(f, s, t, line);
     draw_status(f, s, t, status);
+    if s.runbooks.confirm.is_some() {
+        panes::runbooks::draw_confirm(f, s, t, body);
+    }
     if s.help {
-        draw_help(f, t, body);
+        draw_help(f, t, keys, body);
     }
 }
 
 fn draw_tabs(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let mut spans = vec![Span::styled(" firewatch ", t.accent)];
-    for p in Pane::ALL {
-        let style = if p == s.pane { t.selection } else { t.muted };
-        spans.push(Span::styled(format!(" {} ", p.title()), style));
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let style = if *p == s.pane { t.selection } else { t.muted };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
     }
+    let clock = format!(" {} ", s.now.format("%Y-%m-%d %H:%M UTC"));
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let pad = (area.width as usize).saturating_sub(used + clock.len());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(clock, t.muted));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_incidents(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
-    let firing = s.incidents.iter().filter(|r| r.firing).count();
-    let title = format!(" Incidents: {} open, {} in all ", firing, s.incidents.len());
-    let block = Block::default().borders(Borders::ALL).border_style(t.border).title(Span::styled(title, t.text));
-    if s.incidents.is_empty() {
-        f.render_widget(Paragraph::new("No incidents: no alert has fired.").style(t.muted).block(block), area);
-        return;
-    }
-    let [list, summary] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
-    // Wide terminals get regions and the suspected cause as columns; 80 columns do not.
-    let wide = area.width >= 140;
-    let rows = s.incidents.iter().map(|r| {
-        let status = if r.firing { Span::styled("FIRING", t.critical) } else { Span::styled("resolved", t.ok) };
-        let mut cells = vec![
-            Cell::from(Span::styled(r.severity.clone(), severity_style(t, &r.severity))),
-            Cell::from(status),
-            Cell::from(age(s, r)).style(t.muted),
-            Cell::from(terminal_safe(&r.title).into_owned()).style(t.text),
-            Cell::from(terminal_safe(&r.services.join(",")).into_owned()).style(t.text),
-            Cell::from(r.alerts.to_string()).style(t.muted),
-        ];
-        if wide {
-            cells.push(Cell::from(r.regions.join(",")).style(t.muted));
-            let cause =
-                r.cause.as_ref().map_or("no cause found".into(), |(svc, c)| format!("{svc} ({:.0}%)", c * 100.0));
-            cells.push(Cell::from(terminal_safe(&cause).into_owned()).style(t.evidence));
+/// The line above the status bar: the field being typed in, else the latest notice.
+fn draw_line(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
+    let (prompt, text) = match s.focus {
+        Focus::Palette => (":", s.palette.as_str()),
+        Focus::Filter => ("filter: ", s.filter.as_str()),
+        Focus::Query => ("/", s.search.input.as_str()),
+        Focus::Question => ("ask: ", s.chat.input.as_str()),
+        Focus::Confirm => ("type yes to run, Esc to cancel: ", s.runbooks.typed.as_str()),
+        Focus::None => {
+            let line = match &s.notice {
+                Some(n) => Line::from(Span::styled(safe(n), t.warning)),
+                None => Line::from(Span::styled(safe(&s.feed), t.muted)),
+            };
+            f.render_widget(Paragraph::new(line), area);
+            return;
         }
-        Row::new(cells)
-    });
-    let mut widths = vec![
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(5),
-        Constraint::Fill(3),
-        Constraint::Fill(1),
-        Constraint::Length(3),
-    ];
-    let mut header = vec!["SEV", "STATUS", "AGE", "TITLE", "SERVICES", "#"];
-    if wide {
-        widths.extend([Constraint::Length(16), Constraint::Length(26)]);
-        header.extend(["REGIONS", "SUSPECTED CAUSE"]);
-    }
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.muted)).row_highlight_style(t.selection).block(block);
-    let mut state = TableState::default().with_selected(Some(s.selected));
-    f.render_stateful_widget(table, list, &mut state);
-    if let Some(r) = s.selected_incident() {
-        let cause = match &r.cause {
-            Some((svc, c)) => Line::from(vec![
-                Span::styled("suspected cause: ", t.muted),
-                Span::styled(format!("{svc} ({:.0}% confidence)", c * 100.0), t.evidence),
-            ]),
-            None => Line::from(Span::styled("no cause found", t.muted)),
-        };
-        let lines = vec![
-            Line::from(vec![
-                Span::styled(format!("{} ", r.id), t.muted),
-                Span::styled(terminal_safe(&r.title).into_owned(), t.text),
-            ]),
-            cause,
-            Line::from(Span::styled(format!("regions: {}   Enter: open   ?: help", r.regions.join(", ")), t.muted)),
-        ];
-        f.render_widget(Paragraph::new(lines), summary);
-    }
+    };
+    // The end of a long field stays visible, with the cursor after it.
+    let room = (area.width as usize).saturating_sub(prompt.len() + 1);
+    let shown: String = {
+        let n = text.chars().count();
+        text.chars().skip(n.saturating_sub(room)).collect()
+    };
+    let line = Line::from(vec![
+        Span::styled(prompt, t.accent),
+        Span::styled(safe(&shown), t.text),
+        Span::styled("█", t.accent),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
 }
 
 fn draw_status(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
@@ -140,144 +136,61 @@ fn draw_status(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
             "degraded" | "starting" => t.warning,
             _ => t.critical,
         };
-        spans.push(Span::styled(format!("{} {}", terminal_safe(&src.name), src.state), style));
+        spans.push(Span::styled(format!("{} {}", safe(&src.name), src.state), style));
         spans.push(Span::raw("  "));
     }
-    spans.push(Span::styled(format!("  llm {}", s.llm), if s.llm == "failed" { t.warning } else { t.muted }));
-    spans.push(Span::styled("   q quit  Tab panes  ? help", t.muted));
+    let llm_style = match s.llm.as_str() {
+        "failed" => t.warning,
+        "streaming" | "analysing" => t.accent,
+        _ => t.muted,
+    };
+    spans.push(Span::styled(format!("  llm {}", s.llm), llm_style));
+    spans.push(Span::styled("   q quit  Tab panes  / search  a ask  : cmd  ? help", t.muted));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_help(f: &mut Frame, t: &Theme, body: Rect) {
-    let keys = [
-        ("j / k, arrows", "move"),
-        ("g / G", "first / last"),
-        ("PgUp / PgDn, space", "page"),
-        ("Enter", "open"),
-        ("Esc", "back, close"),
-        ("Tab / Shift-Tab", "next / previous pane"),
-        ("?", "this help"),
-        ("q, Ctrl-C", "quit"),
-    ];
-    let w = 48.min(body.width);
-    let h = (keys.len() as u16 + 2).min(body.height);
+fn draw_help(f: &mut Frame, t: &Theme, keys: &Keymap, body: Rect) {
+    let footer = "ctrl-z suspend; in a field: enter, esc, up/down history, ctrl-u clear";
+    let w = 100.min(body.width);
+    // One column with the names for [ui.keys] when it fits, else two without.
+    let two = keys.shown.len() as u16 + 3 > body.height || w < 90;
+    let mut lines: Vec<Line> = Vec::new();
+    if two {
+        let half = keys.shown.len().div_ceil(2);
+        let col = (w as usize).saturating_sub(2) / 2;
+        let cell = |i: usize| -> Vec<Span<'static>> {
+            match keys.shown.get(i) {
+                Some((_, k, what)) => {
+                    let k = clip(&k.join(" "), 11);
+                    vec![
+                        Span::styled(format!("{k:<12}"), t.accent),
+                        Span::styled(format!("{:<w$}", clip(what, col - 12), w = col - 12), t.text),
+                    ]
+                }
+                None => vec![],
+            }
+        };
+        for r in 0..half {
+            let mut spans = cell(r);
+            spans.extend(cell(r + half));
+            lines.push(Line::from(spans));
+        }
+    } else {
+        for (name, k, what) in &keys.shown {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<18}", k.join(" ")), t.accent),
+                Span::styled(format!("{what:<44}"), t.text),
+                Span::styled(*name, t.muted),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled(footer, t.muted)));
+    let h = (lines.len() as u16 + 2).min(body.height);
     let area = Rect { x: body.x + (body.width - w) / 2, y: body.y + (body.height - h) / 2, width: w, height: h };
-    let lines: Vec<Line> = keys
-        .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:<20}"), t.accent), Span::styled(*what, t.text)]))
-        .collect();
-    f.render_widget(ratatui::widgets::Clear, area);
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).border_style(t.border).title(" Keys ")),
-        area,
-    );
+    f.render_widget(Clear, area);
+    let title = if two { " Keys " } else { " Keys (and their names for [ui.keys]) " };
+    f.render_widget(Paragraph::new(lines).block(block(t, title.into())), area);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ui::theme::{Depth, Theme, SHIPPED};
-    use crate::ui::{update, Action, SourceStatus};
-    use chrono::{TimeZone, Utc};
-    use ratatui::backend::TestBackend;
-    use ratatui::Terminal;
-
-    fn state() -> State {
-        let at = |h, m| Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap();
-        let mut s = State::new(at(16, 0));
-        update(
-            &mut s,
-            Action::Incidents(vec![
-                IncidentRow {
-                    id: "inc-1b4bd2c1".into(),
-                    title: "HighErrorRate on checkout (+6 alerts)".into(),
-                    firing: true,
-                    severity: "critical".into(),
-                    services: vec!["checkout".into(), "catalog".into(), "frontend".into()],
-                    regions: vec!["us-east-1".into()],
-                    started_at: at(15, 16),
-                    alerts: 7,
-                    cause: Some(("catalog".into(), 0.82)),
-                },
-                IncidentRow {
-                    id: "inc-77f0a9e3".into(),
-                    // Telemetry text with an escape sequence: drawn visibly, never sent raw.
-                    title: "HighCPUThrottling on pricing \u{1b}[2J".into(),
-                    firing: false,
-                    severity: "warning".into(),
-                    services: vec!["pricing".into()],
-                    regions: vec!["eu-west-1".into()],
-                    started_at: at(14, 20),
-                    alerts: 3,
-                    cause: None,
-                },
-            ]),
-        );
-        update(
-            &mut s,
-            Action::Sources(vec![
-                SourceStatus { name: "alertmanager".into(), state: "ok".into() },
-                SourceStatus { name: "loki".into(), state: "degraded".into() },
-            ]),
-        );
-        s
-    }
-
-    fn render(s: &State, t: &Theme, w: u16, h: u16) -> ratatui::buffer::Buffer {
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        term.draw(|f| draw(f, s, t)).unwrap();
-        term.backend().buffer().clone()
-    }
-
-    fn text(b: &ratatui::buffer::Buffer) -> String {
-        let mut out = String::new();
-        for y in 0..b.area.height {
-            let line: String = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
-    }
-
-    #[test]
-    fn incidents_pane_snapshots() {
-        for (name, _) in SHIPPED {
-            let t = Theme::named(name, Depth::TrueColor).unwrap();
-            for (w, h) in [(80, 24), (200, 50)] {
-                let s = state();
-                let b = render(&s, &t, w, h);
-                insta::assert_snapshot!(format!("incidents_{name}_{w}x{h}"), text(&b));
-                // The theme's meanings reach the cells: the warning incident's severity (the
-                // critical one is selected, so it wears the selection).
-                let sev = (0..h)
-                    .flat_map(|y| (0..w - 8).map(move |x| (x, y)))
-                    .find(|&(x, y)| (0..8).map(|i| b[(x + i, y)].symbol()).collect::<String>() == "warning ");
-                let (x, y) = sev.expect("a severity cell");
-                assert_eq!(b[(x, y)].fg, t.warning.fg.unwrap(), "{name}");
-                assert_eq!(b[(x, y - 1)].bg, t.selection.bg.unwrap(), "{name}: the selected row");
-            }
-        }
-    }
-
-    #[test]
-    fn escape_sequences_are_drawn_visibly() {
-        let t = Theme::named("dark", Depth::TrueColor).unwrap();
-        let b = render(&state(), &t, 200, 50);
-        let all = text(&b);
-        assert!(all.contains("\\x1b[2J"), "{all}");
-        assert!(!all.contains('\u{1b}'));
-    }
-
-    #[test]
-    fn a_small_terminal_is_told_so_and_help_lists_every_key() {
-        let t = Theme::named("high-contrast", Depth::Mono).unwrap();
-        let all = text(&render(&state(), &t, 60, 20)).split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(all.contains("needs a terminal of at least 80x24; this one is 60x20"), "{all}");
-        let mut s = state();
-        update(&mut s, Action::Help);
-        let all = text(&render(&s, &t, 80, 24));
-        for k in ["j / k", "g / G", "Enter", "Esc", "Tab", "q, Ctrl-C"] {
-            assert!(all.contains(k), "{k} missing from help:\n{all}");
-        }
-    }
-}
+pub(crate) mod tests;
