@@ -154,6 +154,10 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
     state.chat.chat.llm = shared.llm.is_some();
     state.llm = if shared.llm.is_some() { "ready".into() } else { "off".into() };
     state.feed = format!("data dir {}", shared.ctx.data_dir.display());
+    if let Mode::Demo { .. } = mode {
+        state.feed = "demo: generating the simulated incident".into();
+        state.now = crate::sim::replay::demo_spec().start;
+    }
 
     let clock: Arc<Mutex<Option<DateTime<Utc>>>> = Arc::new(Mutex::new(None));
     let mut threads = Vec::new();

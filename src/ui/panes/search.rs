@@ -62,13 +62,11 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         (None, Some(o)) => Line::from(vec![
             Span::styled("showing ", t.muted),
             Span::styled(safe(o), t.evidence),
+            Span::styled(if s.chat.opened.is_some() { " (Esc: back to the answer)" } else { "" }, t.muted),
             Span::styled(
-                r.fallback
-                    .as_ref()
-                    .map_or(String::new(), |q| format!(": no stored line has its words; around it: {}", safe(q))),
+                r.fallback.as_ref().map_or(String::new(), |q| format!(": no line has its words; near it: {}", safe(q))),
                 t.muted,
             ),
-            Span::styled(if s.chat.opened.is_some() { "  (Esc: back to the answer)" } else { "" }, t.muted),
         ]),
         (None, None) if !v.history.is_empty() => Line::from(Span::styled(
             format!("history: {}", safe(&v.history.iter().rev().take(5).cloned().collect::<Vec<_>>().join(" | "))),

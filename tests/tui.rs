@@ -1,0 +1,198 @@
+//! The real binary in a real terminal: tmux runs `firewatch demo` (and `firewatch` on a real
+//! Alertmanager), the test types keys with `send-keys` and reads the screen with
+//! `capture-pane`, as a user would see it.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Fw;
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A tmux server of its own (its own socket), running `cmd` in a 120x35 window.
+    fn start(name: &str, cmd: &str, size: (u16, u16)) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "tmux is missing under CI: scripts/test.sh installs it");
+            eprintln!("note: tmux is not installed; skipping");
+            return None;
+        }
+        let t = Tmux { socket: format!("fw-{name}-{}", std::process::id()) };
+        let (w, h) = (size.0.to_string(), size.1.to_string());
+        let status = t.cmd(&["new-session", "-d", "-s", "fw", "-x", &w, "-y", &h, cmd]).status().unwrap();
+        assert!(status.success());
+        Some(t)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-L").arg(&self.socket).arg("-f").arg("/dev/null").args(args);
+        c
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "fw"];
+        args.extend(keys);
+        assert!(self.cmd(&args).status().unwrap().success());
+    }
+
+    fn type_text(&self, text: &str) {
+        assert!(self.cmd(&["send-keys", "-t", "fw", "-l", text]).status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self.cmd(&["capture-pane", "-p", "-t", "fw"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self.cmd(&["display-message", "-p", "-t", "fw", format]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until the screen satisfies `ok`; fails with the screen after `secs`.
+    fn wait(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("waited {secs}s for {what}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+fn launch(fw: &Fw, args: &str) -> String {
+    format!(
+        "env -u FIREWATCH_CONFIG -u NO_COLOR TZ=UTC TERM=xterm-256color {} --data-dir {} {args}; echo FIREWATCH-EXITED $?; sleep 60",
+        env!("CARGO_BIN_EXE_firewatch"),
+        shell_quote(&fw.data_dir())
+    )
+}
+
+#[test]
+fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal() {
+    let fw = Fw::new();
+    let Some(t) = Tmux::start("demo", &launch(&fw, "demo --speed 60"), (120, 35)) else { return };
+    // The TUI is up at once, on the alternate screen, while the history loads.
+    let s = t.wait("the first frame", 20, |s| s.contains("1 Incidents") && s.contains("? help"));
+    assert!(s.contains("demo:"), "{s}");
+    assert_eq!(t.display("#{alternate_on}"), "1", "the TUI draws on the alternate screen");
+    // The incident forms while we watch: alerts arrive, it is grouped, a cause is named.
+    let s = t.wait("the demo incident with its suspected cause", 150, |s| {
+        s.lines().any(|l| l.contains("SLOErrorBudgetBurn on frontend") && l.contains("FIRING") && l.contains("suspected cause"))
+    });
+    assert!(s.contains("replaying at x60"), "{s}");
+    // Open it: the detail shows the cause, the deploy before it, and the timeline.
+    let first = s.lines().position(|l| l.contains("SLOErrorBudgetBurn on frontend")).unwrap();
+    let selected = s.lines().position(|l| l.contains("FIRING")).unwrap();
+    assert_eq!(first, selected, "open incidents come first, newest first:\n{s}");
+    // The selection stays on the incident it was on while the list changes: g goes to the top.
+    t.keys(&["g", "Enter"]);
+    let s = t.wait("the incident detail", 10, |s| s.contains("Suspected cause") && s.contains("Timeline"));
+    assert!(s.contains("deploy: starting search version"), "the deploy is on the timeline:\n{s}");
+    assert!(s.contains("▶1.") && s.contains("search us-west-2"), "the ranked causes:\n{s}");
+    // Search the logs: hits, newest first, with a histogram.
+    t.keys(&["/"]);
+    t.type_text("service:search level:>=error");
+    t.keys(&["Enter"]);
+    let s = t.wait("search hits", 20, |s| s.contains("Logs: service:search level:>=error |") && s.contains(" hits,"));
+    assert!(s.contains("unhandled exception in /internal/search"), "{s}");
+    // Ask: an offline answer that cites its evidence.
+    t.keys(&["a"]);
+    t.type_text("why is the frontend failing?");
+    t.keys(&["Enter"]);
+    let s = t.wait("a cited answer", 60, |s| s.contains("answered offline") && s.contains("[E1]"));
+    assert!(s.contains("Suspected cause: search"), "{s}");
+    assert!(s.contains("read as: services frontend"), "the interpretation is shown:\n{s}");
+    // Open the first citation: it lands in the logs, on that evidence.
+    t.keys(&["n"]);
+    t.wait("the picked citation", 10, |s| s.contains("  E1 "));
+    t.keys(&["Enter"]);
+    let s = t.wait("the cited evidence in the logs", 20, |s| s.contains("showing E1"));
+    assert!(s.contains("Esc: back to the answer"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait("back in the chat", 10, |s| s.contains("Chat: incident"));
+    // Quit: the program exits 0 and the terminal is as it was.
+    t.keys(&["q"]);
+    let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
+    assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+    assert_eq!(t.display("#{alternate_on}"), "0", "left the alternate screen");
+    assert_eq!(t.display("#{cursor_flag}"), "1", "the cursor is visible again");
+    assert!(!s.contains("Incidents:"), "nothing of the TUI is left on the screen:\n{s}");
+}
+
+#[test]
+fn a_small_terminal_is_told_and_a_resize_brings_the_ui_back() {
+    let fw = Fw::new();
+    let Some(t) = Tmux::start("small", &launch(&fw, "demo --speed 1"), (60, 20)) else { return };
+    t.wait("the size message", 20, |s| s.contains("needs a terminal of at least 80x24"));
+    assert!(t.cmd(&["resize-window", "-t", "fw", "-x", "80", "-y", "24"]).status().unwrap().success());
+    t.wait("the UI at 80x24", 20, |s| s.contains("1 Incidents") && s.contains("? help"));
+    t.keys(&["?"]);
+    t.wait("the help", 10, |s| s.contains("Keys") && s.contains("command palette"));
+    t.keys(&["Escape", ":"]);
+    t.type_text("quit");
+    t.keys(&["Enter"]);
+    let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
+    assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+}
+
+#[test]
+fn an_alert_posted_with_amtool_appears_in_the_incidents_pane() {
+    let am = match std::env::var("FIREWATCH_ALERTMANAGER_URL") {
+        Ok(am) => am,
+        Err(_) if std::env::var_os("CI").is_some() => panic!("FIREWATCH_ALERTMANAGER_URL is not set under CI"),
+        Err(_) => {
+            eprintln!("note: FIREWATCH_ALERTMANAGER_URL is not set; skipping");
+            return;
+        }
+    };
+    let fw = Fw::new();
+    let cfg = fw.write(
+        "tui.toml",
+        format!("[ui]\nrefresh_ms = 300\n\n[[source]]\nkind = \"alertmanager\"\nurl = \"{am}\"\ninterval = \"500ms\"\n").as_bytes(),
+    );
+    let cmd = format!(
+        "env -u NO_COLOR TZ=UTC TERM=xterm-256color {} --data-dir {} --config {}; echo FIREWATCH-EXITED $?; sleep 60",
+        env!("CARGO_BIN_EXE_firewatch"),
+        shell_quote(&fw.data_dir()),
+        shell_quote(&cfg)
+    );
+    let Some(t) = Tmux::start("live", &cmd, (120, 35)) else { return };
+    t.wait("the first frame", 20, |s| s.contains("1 Incidents"));
+    let name = format!("FwTui{}", std::process::id());
+    let out = Command::new("amtool")
+        .arg(format!("--alertmanager.url={am}"))
+        .args(["alert", "add", &name, "service=tui-e2e", "severity=critical", "--annotation=summary=posted by the tui test"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "amtool: {}", String::from_utf8_lossy(&out.stderr));
+    let posted = Instant::now();
+    let s = t.wait("the amtool alert as an incident", 30, |s| s.lines().any(|l| l.contains(&name) && l.contains("FIRING")));
+    eprintln!("measured: amtool alert add -> on screen in {:?}", posted.elapsed());
+    assert!(s.contains("tui-e2e"), "{s}");
+    assert!(s.contains("alertmanager ok"), "the source's health is in the status bar:\n{s}");
+    t.keys(&["q"]);
+    let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
+    assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+}
