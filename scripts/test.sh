@@ -32,6 +32,15 @@ export FIREWATCH_OTEL_FIXTURES="$OTEL_OUT"
 step "python venvs with the OTLP/HTTP exporters ($CACHE/otel-proto, $CACHE/otel-json)"
 eval "$(scripts/otel_venvs.sh)"
 
+# tmux drives the real binary in a terminal for the TUI's end-to-end tests.
+step "tmux for the TUI tests"
+if ! command -v tmux >/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux
+fi
+tmux -V
+
 # Real Prometheus and Alertmanager (Debian packages) on loopback for the source and collector tests.
 step "Prometheus and Alertmanager on 127.0.0.1 (scripts/live-servers.sh)"
 eval "$(scripts/live-servers.sh start)"

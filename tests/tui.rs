@@ -99,7 +99,9 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
     assert_eq!(t.display("#{alternate_on}"), "1", "the TUI draws on the alternate screen");
     // The incident forms while we watch: alerts arrive, it is grouped, a cause is named.
     let s = t.wait("the demo incident with its suspected cause", 150, |s| {
-        s.lines().any(|l| l.contains("SLOErrorBudgetBurn on frontend") && l.contains("FIRING") && l.contains("suspected cause"))
+        s.lines().any(|l| {
+            l.contains("SLOErrorBudgetBurn on frontend") && l.contains("FIRING") && l.contains("suspected cause")
+        })
     });
     assert!(s.contains("replaying at x60"), "{s}");
     // Open it: the detail shows the cause, the deploy before it, and the timeline.
@@ -170,7 +172,10 @@ fn an_alert_posted_with_amtool_appears_in_the_incidents_pane() {
     let fw = Fw::new();
     let cfg = fw.write(
         "tui.toml",
-        format!("[ui]\nrefresh_ms = 300\n\n[[source]]\nkind = \"alertmanager\"\nurl = \"{am}\"\ninterval = \"500ms\"\n").as_bytes(),
+        format!(
+            "[ui]\nrefresh_ms = 300\n\n[[source]]\nkind = \"alertmanager\"\nurl = \"{am}\"\ninterval = \"500ms\"\n"
+        )
+        .as_bytes(),
     );
     let cmd = format!(
         "env -u NO_COLOR TZ=UTC TERM=xterm-256color {} --data-dir {} --config {}; echo FIREWATCH-EXITED $?; sleep 60",
@@ -183,16 +188,87 @@ fn an_alert_posted_with_amtool_appears_in_the_incidents_pane() {
     let name = format!("FwTui{}", std::process::id());
     let out = Command::new("amtool")
         .arg(format!("--alertmanager.url={am}"))
-        .args(["alert", "add", &name, "service=tui-e2e", "severity=critical", "--annotation=summary=posted by the tui test"])
+        .args([
+            "alert",
+            "add",
+            &name,
+            "service=tui-e2e",
+            "severity=critical",
+            "--annotation=summary=posted by the tui test",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "amtool: {}", String::from_utf8_lossy(&out.stderr));
     let posted = Instant::now();
-    let s = t.wait("the amtool alert as an incident", 30, |s| s.lines().any(|l| l.contains(&name) && l.contains("FIRING")));
+    let s =
+        t.wait("the amtool alert as an incident", 30, |s| s.lines().any(|l| l.contains(&name) && l.contains("FIRING")));
     eprintln!("measured: amtool alert add -> on screen in {:?}", posted.elapsed());
     assert!(s.contains("tui-e2e"), "{s}");
     assert!(s.contains("alertmanager ok"), "the source's health is in the status bar:\n{s}");
     t.keys(&["q"]);
     let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
     assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+}
+
+#[test]
+fn the_chat_streams_from_a_real_llm_and_esc_cancels_it() {
+    let url = match std::env::var("FIREWATCH_LLM_URL") {
+        Ok(u) => u,
+        Err(_) if std::env::var_os("CI").is_some() => panic!("FIREWATCH_LLM_URL is not set under CI"),
+        Err(_) => {
+            eprintln!("note: FIREWATCH_LLM_URL is not set; skipping (eval \"$(scripts/llm-server.sh start)\")");
+            return;
+        }
+    };
+    let model = std::env::var("FIREWATCH_LLM_MODEL").unwrap_or_else(|_| "smollm2".into());
+    let fw = Fw::new();
+    // A long answer, so the tiny model is still writing when Esc comes.
+    let prompts = fw.dir.path().join("prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("system.md"),
+        "You are an incident copilot. Cite evidence ids like [E1]. Write a long, detailed answer of at least 300 words.",
+    )
+    .unwrap();
+    let cfg = fw.write(
+        "llm.toml",
+        format!(
+            "[llm]\nbase_url = \"{url}\"\nmodel = \"{model}\"\nmax_tokens = 200\ncontext_tokens = 3072\nidle_timeout = \"120s\"\nprompts_dir = \"{}\"\n",
+            prompts.display()
+        )
+        .as_bytes(),
+    );
+    let cmd = launch(&fw, &format!("--config {} demo --speed 60", shell_quote(&cfg)));
+    let Some(t) = Tmux::start("llm", &cmd, (120, 35)) else { return };
+    t.wait("the demo incident", 150, |s| {
+        s.lines().any(|l| l.contains("SLOErrorBudgetBurn on frontend") && l.contains("FIRING"))
+    });
+    t.keys(&["g", "a"]);
+    t.type_text("why is the frontend failing?");
+    t.keys(&["Enter"]);
+    let s = t.wait("the model writing", 60, |s| s.contains("writing…"));
+    assert!(s.contains("llm streaming") || s.contains("llm analysing"), "the status bar shows the LLM's state:\n{s}");
+    assert!(s.contains("Chat: incident") && s.contains("| LLM"), "{s}");
+    // The request is audited before it is sent; the tiny model takes over a second to start.
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["Escape"]);
+    let s = t.wait("the cancelled answer", 10, |s| s.contains("— cancelled"));
+    assert!(s.contains("llm ready"), "{s}");
+    // The next question is answered in full, streamed, with its token count.
+    t.keys(&["a"]);
+    t.type_text("what changed before the errors?");
+    t.keys(&["Enter"]);
+    let s = t.wait("a streamed answer", 120, |s| s.contains("answered, ") && s.contains(" tokens"));
+    assert!(!s.contains("the LLM failed"), "{s}");
+    t.keys(&["q"]);
+    let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
+    assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+    // Both requests are in the audit log, as sent; the answer of the second too.
+    let audit = fw.ok(&["audit", "--json"]);
+    let kinds: Vec<String> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "llm_request").count(), 2, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "llm_answer").count(), 1, "{kinds:?}");
 }

@@ -160,8 +160,10 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
     }
 
     let clock: Arc<Mutex<Option<DateTime<Utc>>>> = Arc::new(Mutex::new(None));
+    // Not joined at exit: once the terminal is gone (a hangup) crossterm's read may never
+    // return, and the process exiting ends the thread anyway.
+    spawn_input(tx.clone(), shared.stop.clone());
     let mut threads = Vec::new();
-    threads.push(spawn_input(tx.clone(), shared.stop.clone()));
     match mode {
         Mode::Demo { speed } => threads.push(spawn_replay(&shared, tx.clone(), clock.clone(), speed)),
         Mode::Live if !shared.ctx.config.source.is_empty() => threads.push(spawn_sources(&shared)),
@@ -177,7 +179,7 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
     });
     shared.stop.store(true, Ordering::Relaxed);
     drop(_guard);
-    // The replay's writer commits what it has before the process ends.
+    // The replay's writer commits what it has before the process ends; the sources stop.
     for t in threads {
         let _ = t.join();
     }
@@ -309,14 +311,22 @@ async fn loader(shared: Arc<Shared>, tx: Tx, clock: Arc<Mutex<Option<DateTime<Ut
     let mut every = tokio::time::interval(Duration::from_millis(refresh_ms.max(100)));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seen = 0;
+    let mut last_full = Instant::now();
     loop {
         every.tick().await;
         let replay = clock.lock().ok().and_then(|c| *c);
-        let gen = shared.generation.load(Ordering::Relaxed);
-        if replay.is_some() && gen == seen {
+        // Re-analyse only when the data dir changed (a commit, an alert stored), or every
+        // 30 s for the clock: an idle UI on a bastion host should cost nothing.
+        let gen = match replay {
+            Some(_) => shared.generation.load(Ordering::Relaxed),
+            None => data_fingerprint(&shared.ctx.data_dir),
+        };
+        let stale = replay.is_none() && last_full.elapsed() >= Duration::from_secs(30);
+        if gen == seen && !stale {
             continue;
         }
         seen = gen;
+        last_full = Instant::now();
         let now = replay.unwrap_or_else(Utc::now);
         let sh = shared.clone();
         let loaded =
@@ -343,6 +353,19 @@ async fn loader(shared: Arc<Shared>, tx: Tx, clock: Arc<Mutex<Option<DateTime<Ut
             return;
         }
     }
+}
+
+/// Changes when anything in the data dir was written: the index's commits and the state
+/// database (alerts, metrics, health) with its write-ahead log.
+fn data_fingerprint(dir: &std::path::Path) -> u64 {
+    let mut h = 0u64;
+    for f in ["index/meta.json", "state.db", "state.db-wal"] {
+        if let Ok(m) = std::fs::metadata(dir.join(f)) {
+            let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+            h = h.rotate_left(17) ^ (t.as_nanos() as u64) ^ m.len();
+        }
+    }
+    h.max(1)
 }
 
 struct Loop {

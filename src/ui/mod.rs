@@ -164,6 +164,8 @@ pub struct State {
     pub pane: Pane,
     pub focus: Focus,
     pub incidents: Vec<IncidentRow>,
+    /// How many of them are firing (counted once per refresh, not per frame).
+    pub open: usize,
     /// Indices into `incidents` after filter and sort: what the list shows.
     pub visible: Vec<usize>,
     /// Index into `visible`.
@@ -194,6 +196,7 @@ impl State {
             pane: Pane::Incidents,
             focus: Focus::None,
             incidents: Vec::new(),
+            open: 0,
             visible: Vec::new(),
             selected: 0,
             filter: String::new(),
@@ -908,6 +911,7 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
                 return Update::default();
             }
             let keep = s.selected_incident().map(|r| r.id.clone());
+            s.open = rows.iter().filter(|r| r.firing).count();
             s.incidents = rows;
             s.refilter_keeping(keep);
             Update::redraw()

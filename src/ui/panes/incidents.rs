@@ -11,8 +11,7 @@ use crate::ui::view::{age, block, safe, severity_style};
 use crate::ui::State;
 
 pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
-    let firing = s.incidents.iter().filter(|r| r.firing).count();
-    let mut title = format!(" Incidents: {} open, {} in all, sorted {} ", firing, s.incidents.len(), s.sort.name());
+    let mut title = format!(" Incidents: {} open, {} in all, sorted {} ", s.open, s.incidents.len(), s.sort.name());
     if !s.filter.is_empty() {
         title.push_str(&format!("| filter '{}': {} ", safe(&s.filter), s.visible.len()));
     }
