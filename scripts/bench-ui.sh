@@ -70,7 +70,7 @@ if command -v lnav >/dev/null; then
     sync; echo 3 | sudo -n tee /proc/sys/vm/drop_caches >/dev/null 2>&1 || true
     T0=$(date +%s%N)
     tm new-session -d -s l -x 200 -y 50 "env HOME=$DIR/lnav-home TERM=xterm-256color lnav $LOG"
-    until tm capture-pane -p -t l 2>/dev/null | grep -qE '^20[0-9][0-9]-|^\{|level='; do sleep 0.02; done
+    for _ in $(seq 15000); do tm capture-pane -p -t l 2>/dev/null | grep -qE 'INFO|DEBUG|WARN|"level"' && break; sleep 0.02; done
     LNAV_MS+=("$(( ($(date +%s%N) - T0) / 1000000 ))")
     sleep 1
     k=$(ps -o rss= -C lnav | sort -n | tail -1); [ "${k:-0}" -gt "$LNAV_KB" ] && LNAV_KB=$k

@@ -101,14 +101,26 @@ fn health_state(json: &str) -> String {
 /// Shared by the tasks: the context and an index reader that reloads on commits.
 struct Shared {
     ctx: Ctx,
-    store: Store,
-    reader: tantivy::IndexReader,
+    /// Opened off the loop, after the first frame: on a cold page cache a large index
+    /// takes seconds to open, and the screen must not wait for it.
+    index: std::sync::OnceLock<Result<(Store, tantivy::IndexReader), String>>,
     /// Bumped by the replay on every commit; the loader re-analyses only when it moved.
     generation: AtomicU64,
     stop: Arc<AtomicBool>,
     /// The tools of each question the LLM is answering (they hold its store snapshot).
     tools: Mutex<HashMap<RequestId, Arc<StoreTools>>>,
     llm: Option<(crate::copilot::llm::LlmClient, crate::copilot::prompts::Prompts)>,
+}
+
+impl Shared {
+    fn index(&self) -> anyhow::Result<&(Store, tantivy::IndexReader)> {
+        let opened = self.index.get_or_init(|| {
+            let store = Store::open(&self.ctx.data_dir).map_err(|e| format!("cannot open the index: {e}"))?;
+            let reader = store.reader().map_err(|e| format!("cannot read the index: {e}"))?;
+            Ok((store, reader))
+        });
+        opened.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -122,12 +134,9 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
         Some(section) => Some(crate::cmd::ask::llm(section)?),
         None => None,
     };
-    let store = Store::open(&ctx.data_dir).context("cannot open the index")?;
-    let reader = store.reader().context("cannot read the index")?;
     let shared = Arc::new(Shared {
         ctx,
-        store,
-        reader,
+        index: std::sync::OnceLock::new(),
         generation: AtomicU64::new(1),
         stop: Arc::new(AtomicBool::new(false)),
         tools: Mutex::new(HashMap::new()),
@@ -171,6 +180,8 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
     }
     let mut stats = Stats::default();
     let code = rt.block_on(async {
+        let warm = shared.clone();
+        tokio::task::spawn_blocking(move || warm.index().map(|_| ()));
         let _loader = tokio::spawn(loader(shared.clone(), tx.clone(), clock.clone(), ui.refresh_ms));
         let _ticker = tokio::spawn(ticker(tx.clone(), clock.clone()));
         let mut lp =
@@ -409,7 +420,13 @@ impl Loop {
         let mut keys_waiting: Vec<Instant> = Vec::new();
         loop {
             if dirty {
-                let due = last_draw.map_or(Instant::now(), |l| l + frame);
+                // A key is drawn at once (people type slower than any frame cap); the cap
+                // holds back floods of data from the background.
+                let due = if keys_waiting.is_empty() {
+                    last_draw.map_or(Instant::now(), |l| l + frame)
+                } else {
+                    Instant::now()
+                };
                 if Instant::now() >= due {
                     let t0 = Instant::now();
                     draw(terminal, state, theme, keys)?;
@@ -682,8 +699,9 @@ fn run_search(
     now: DateTime<Utc>,
 ) -> anyhow::Result<SearchResults> {
     let t0 = Instant::now();
-    let searcher = shared.reader.searcher();
-    let f = &shared.store.fields;
+    let (store, reader) = shared.index()?;
+    let searcher = reader.searcher();
+    let f = &store.fields;
     let req =
         SearchRequest { query: query.to_string(), since: window.map(|w| w.0), until: window.map(|w| w.1), limit: HITS };
     let result = search::search(f, &searcher, &req)?;
