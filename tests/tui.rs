@@ -153,7 +153,21 @@ fn a_small_terminal_is_told_and_a_resize_brings_the_ui_back() {
     t.wait("the UI at 80x24", 20, |s| s.contains("1 Incidents") && s.contains("? help"));
     t.keys(&["?"]);
     t.wait("the help", 10, |s| s.contains("Keys") && s.contains("command palette"));
-    t.keys(&["Escape", ":"]);
+    // Ctrl-Z gives the terminal back and stops; SIGCONT (what `fg` sends) redraws it all.
+    t.keys(&["Escape", "C-z"]);
+    let start = Instant::now();
+    while t.display("#{alternate_on}") != "0" {
+        assert!(start.elapsed() < Duration::from_secs(10), "Ctrl-Z left the alternate screen on:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = Command::new("pgrep").args(["-f", &format!("{} demo", fw.data_dir().display())]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).lines().next().expect("the firewatch process").to_string();
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    assert!(state.contains(") T "), "stopped after Ctrl-Z: {state}");
+    assert!(Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    t.wait("the UI after resuming", 10, |s| s.contains("1 Incidents") && s.contains("? help"));
+    assert_eq!(t.display("#{alternate_on}"), "1");
+    t.keys(&[":"]);
     t.type_text("quit");
     t.keys(&["Enter"]);
     let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
@@ -186,17 +200,13 @@ fn an_alert_posted_with_amtool_appears_in_the_incidents_pane() {
     );
     let Some(t) = Tmux::start("live", &cmd, (120, 35)) else { return };
     t.wait("the first frame", 20, |s| s.contains("1 Incidents"));
-    let name = format!("FwTui{}", std::process::id());
+    // Unique per run: alerts of earlier runs on the same server must not be what we see.
+    let run = format!("{}{}", std::process::id(), chrono::Utc::now().timestamp_millis() % 100_000);
+    let name = format!("FwTui{run}");
+    let service = format!("service=tui-{run}");
     let out = Command::new("amtool")
         .arg(format!("--alertmanager.url={am}"))
-        .args([
-            "alert",
-            "add",
-            &name,
-            "service=tui-e2e",
-            "severity=critical",
-            "--annotation=summary=posted by the tui test",
-        ])
+        .args(["alert", "add", &name, &service, "severity=critical", "--annotation=summary=posted by the tui test"])
         .output()
         .unwrap();
     assert!(out.status.success(), "amtool: {}", String::from_utf8_lossy(&out.stderr));
@@ -204,7 +214,7 @@ fn an_alert_posted_with_amtool_appears_in_the_incidents_pane() {
     let s =
         t.wait("the amtool alert as an incident", 30, |s| s.lines().any(|l| l.contains(&name) && l.contains("FIRING")));
     eprintln!("measured: amtool alert add -> on screen in {:?}", posted.elapsed());
-    assert!(s.contains("tui-e2e"), "{s}");
+    assert!(s.contains(&format!("tui-{run}")), "{s}");
     assert!(s.contains("alertmanager ok"), "the source's health is in the status bar:\n{s}");
     t.keys(&["q"]);
     let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));

@@ -415,6 +415,8 @@ impl Loop {
         let frame = Duration::from_millis(1000 / u64::from(max_fps.clamp(1, 240)));
         let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        // A stop from outside (`kill -TSTP`) gives the terminal back first, like Ctrl-Z.
+        let mut sigtstp = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP))?;
         let mut dirty = true;
         let mut last_draw: Option<Instant> = None;
         let mut keys_waiting: Vec<Instant> = Vec::new();
@@ -460,6 +462,7 @@ impl Loop {
                 _ = sigterm.recv() => break,
                 _ = sighup.recv() => break,
                 _ = tokio::signal::ctrl_c() => break,
+                _ = sigtstp.recv() => (Msg::Act(Action::Suspend), None),
             };
             let action = match msg {
                 Msg::Act(a) => a,
@@ -749,9 +752,10 @@ fn draw(terminal: &mut Term, state: &State, theme: &Theme, keys: &Keymap) -> any
 /// Ctrl-Z: give the terminal back, stop; on `fg`, take it again and redraw everything.
 fn suspend(terminal: &mut Term, state: &State, theme: &Theme, keys: &Keymap, mouse: bool) -> anyhow::Result<()> {
     restore_terminal(mouse);
-    // SAFETY: raising a signal on our own process; SIGTSTP stops it until SIGCONT.
+    // SAFETY: raising a signal on our own process. SIGSTOP, not SIGTSTP: our SIGTSTP handler
+    // would catch it; the shell sees the job stopped either way, and `fg` sends SIGCONT.
     unsafe {
-        libc::raise(libc::SIGTSTP);
+        libc::raise(libc::SIGSTOP);
     }
     enter_terminal(mouse)?;
     terminal.clear()?;
