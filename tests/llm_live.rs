@@ -34,20 +34,9 @@ struct Live {
 }
 
 fn live() -> Option<Live> {
-    match std::env::var("FIREWATCH_LLM_URL") {
-        Ok(url) => Some(Live {
-            url,
-            model: std::env::var("FIREWATCH_LLM_MODEL").unwrap_or_else(|_| "smollm2".into()),
-            script: std::env::var("FIREWATCH_LLM_SCRIPT").unwrap_or_else(|_| "scripts/llm-server.sh".into()),
-        }),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("FIREWATCH_LLM_URL is not set under CI: start the server with scripts/llm-server.sh")
-        }
-        Err(_) => {
-            eprintln!("note: FIREWATCH_LLM_URL is not set; skipping (eval \"$(scripts/llm-server.sh start)\")");
-            None
-        }
-    }
+    let (url, model) = common::live_llm()?;
+    let script = std::env::var("FIREWATCH_LLM_SCRIPT").unwrap_or_else(|_| "scripts/llm-server.sh".into());
+    Some(Live { url, model, script })
 }
 
 struct Scenario {
@@ -70,26 +59,7 @@ fn scenario() -> Scenario {
 }
 
 fn config(fw: &Fw, live: &Live, max_tokens: u32) -> std::path::PathBuf {
-    // A system prompt (through the user override) that asks for a long answer, so the tiny
-    // model does not stop before the streaming and Ctrl-C can be observed.
-    let prompts = fw.dir.path().join("prompts");
-    std::fs::create_dir_all(&prompts).unwrap();
-    std::fs::write(
-        prompts.join("system.md"),
-        "You are an incident copilot. Cite evidence ids like [E1]. Write a long, detailed answer of at least 300 words.",
-    )
-    .unwrap();
-    // A small window keeps the tiny model's prompt processing short on 2 cores.
-    fw.write(
-        "config.toml",
-        format!(
-            "[llm]\nbase_url = \"{}\"\nmodel = \"{}\"\nmax_tokens = {max_tokens}\ncontext_tokens = 3072\nidle_timeout = \"120s\"\nprompts_dir = \"{}\"\n",
-            live.url,
-            live.model,
-            prompts.display()
-        )
-        .as_bytes(),
-    )
+    common::live_llm_config(fw, &live.url, &live.model, max_tokens)
 }
 
 fn ask(s: &Scenario, cfg: &std::path::Path, json: bool) -> Command {

@@ -223,32 +223,10 @@ fn an_alert_posted_with_amtool_appears_in_the_incidents_pane() {
 
 #[test]
 fn the_chat_streams_from_a_real_llm_and_esc_cancels_it() {
-    let url = match std::env::var("FIREWATCH_LLM_URL") {
-        Ok(u) => u,
-        Err(_) if std::env::var_os("CI").is_some() => panic!("FIREWATCH_LLM_URL is not set under CI"),
-        Err(_) => {
-            eprintln!("note: FIREWATCH_LLM_URL is not set; skipping (eval \"$(scripts/llm-server.sh start)\")");
-            return;
-        }
-    };
-    let model = std::env::var("FIREWATCH_LLM_MODEL").unwrap_or_else(|_| "smollm2".into());
+    let Some((url, model)) = common::live_llm() else { return };
     let fw = Fw::new();
     // A long answer, so the tiny model is still writing when Esc comes.
-    let prompts = fw.dir.path().join("prompts");
-    std::fs::create_dir_all(&prompts).unwrap();
-    std::fs::write(
-        prompts.join("system.md"),
-        "You are an incident copilot. Cite evidence ids like [E1]. Write a long, detailed answer of at least 300 words.",
-    )
-    .unwrap();
-    let cfg = fw.write(
-        "llm.toml",
-        format!(
-            "[llm]\nbase_url = \"{url}\"\nmodel = \"{model}\"\nmax_tokens = 200\ncontext_tokens = 3072\nidle_timeout = \"120s\"\nprompts_dir = \"{}\"\n",
-            prompts.display()
-        )
-        .as_bytes(),
-    );
+    let cfg = common::live_llm_config(&fw, &url, &model, 200);
     let cmd = launch(&fw, &format!("--config {} demo --speed 60", shell_quote(&cfg)));
     let Some(t) = Tmux::start("llm", &cmd, (120, 35)) else { return };
     t.wait("the demo incident", 150, |s| {

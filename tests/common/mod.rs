@@ -82,3 +82,39 @@ impl Fw {
         p
     }
 }
+
+/// The real LLM server that `scripts/llm-server.sh start` runs: its URL and model. Outside
+/// CI a test skips (None) when it is not running; under CI that is an error.
+pub fn live_llm() -> Option<(String, String)> {
+    match std::env::var("FIREWATCH_LLM_URL") {
+        Ok(url) => Some((url, std::env::var("FIREWATCH_LLM_MODEL").unwrap_or_else(|_| "smollm2".into()))),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("FIREWATCH_LLM_URL is not set under CI: start the server with scripts/llm-server.sh")
+        }
+        Err(_) => {
+            eprintln!("note: FIREWATCH_LLM_URL is not set; skipping (eval \"$(scripts/llm-server.sh start)\")");
+            None
+        }
+    }
+}
+
+/// An `[llm]` config for that server. Its system prompt (a user override) asks for a long
+/// answer, so the tiny model is still writing when a test cancels; a small window keeps
+/// its prompt processing short on 2 cores.
+pub fn live_llm_config(fw: &Fw, url: &str, model: &str, max_tokens: u32) -> PathBuf {
+    let prompts = fw.dir.path().join("prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("system.md"),
+        "You are an incident copilot. Cite evidence ids like [E1]. Write a long, detailed answer of at least 300 words.",
+    )
+    .unwrap();
+    fw.write(
+        "config.toml",
+        format!(
+            "[llm]\nbase_url = \"{url}\"\nmodel = \"{model}\"\nmax_tokens = {max_tokens}\ncontext_tokens = 3072\nidle_timeout = \"120s\"\nprompts_dir = \"{}\"\n",
+            prompts.display()
+        )
+        .as_bytes(),
+    )
+}
