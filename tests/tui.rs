@@ -261,3 +261,13 @@ fn the_chat_streams_from_a_real_llm_and_esc_cancels_it() {
     assert_eq!(kinds.iter().filter(|k| *k == "llm_request").count(), 2, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "llm_answer").count(), 1, "{kinds:?}");
 }
+
+#[test]
+fn without_a_terminal_the_ui_says_so_and_writes_no_escape_codes() {
+    let fw = Fw::new();
+    let out = fw.run_stdin(&[], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the terminal UI needs a terminal"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", String::from_utf8_lossy(&out.stdout));
+}

@@ -125,6 +125,12 @@ impl Shared {
 
 pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the terminal UI needs a terminal on stdin and stdout; in scripts use the commands (search, incidents, ask, runbooks; see --help)"
+        );
+    }
     let ui = ctx.config.ui.clone();
     let depth = Depth::detect();
     let theme_name = theme.unwrap_or(&ui.theme).to_string();
@@ -150,8 +156,9 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
         restore_terminal(mouse);
         hook(info);
     }));
-    enter_terminal(mouse).context("cannot set up the terminal")?;
+    // The guard first: a setup that fails half-way (raw mode on, no alternate screen) is undone too.
     let _guard = TerminalGuard { mouse };
+    enter_terminal(mouse).context("cannot set up the terminal")?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
 
