@@ -586,6 +586,24 @@ fn text_input(s: &mut State) -> Option<&mut String> {
     }
 }
 
+/// Edits the focused text field; the incidents list follows its filter as it is typed.
+fn edit_field(s: &mut State, edit: impl FnOnce(&mut String)) -> Update {
+    let Some(field) = text_input(s) else { return Update::default() };
+    edit(field);
+    if s.focus == Focus::Filter {
+        s.refilter();
+    }
+    Update::redraw()
+}
+
+/// Searches the trace of the selected hit; `None` when it has none.
+fn open_trace(s: &mut State) -> Option<Update> {
+    let t = s.search.results.hits.get(s.search.selected)?.trace_id.clone()?;
+    let task = search_task(s, format!("trace_id:{t}"), Some(format!("trace {t}")));
+    s.search.selected = 0;
+    Some(Update::with(vec![task]))
+}
+
 /// Applies one action: the one place the state changes.
 pub fn update(s: &mut State, a: Action) -> Update {
     let page = s.page();
@@ -603,29 +621,12 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
             if c.is_control() {
                 return Update::default();
             }
-            let Some(field) = text_input(s) else { return Update::default() };
-            field.push(c);
-            if s.focus == Focus::Filter {
-                s.refilter();
-            }
-            Update::redraw()
+            edit_field(s, |f| f.push(c))
         }
-        Action::Backspace => {
-            let Some(field) = text_input(s) else { return Update::default() };
-            field.pop();
-            if s.focus == Focus::Filter {
-                s.refilter();
-            }
-            Update::redraw()
-        }
-        Action::ClearInput => {
-            let Some(field) = text_input(s) else { return Update::default() };
-            field.clear();
-            if s.focus == Focus::Filter {
-                s.refilter();
-            }
-            Update::redraw()
-        }
+        Action::Backspace => edit_field(s, |f| {
+            f.pop();
+        }),
+        Action::ClearInput => edit_field(s, String::clear),
         Action::Submit => submit(s),
         Action::HistoryPrev | Action::HistoryNext if s.focus == Focus::Query => {
             let h = &mut s.search;
@@ -743,17 +744,7 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
                 s.scroll = 0;
                 Update::redraw()
             }
-            Pane::Search => {
-                let Some(h) = s.search.results.hits.get(s.search.selected) else { return Update::default() };
-                match h.trace_id.clone() {
-                    Some(t) => {
-                        let task = search_task(s, format!("trace_id:{t}"), Some(format!("trace {t}")));
-                        s.search.selected = 0;
-                        Update::with(vec![task])
-                    }
-                    None => Update::default(),
-                }
-            }
+            Pane::Search => open_trace(s).unwrap_or_default(),
             Pane::Chat => {
                 let ids = cited_ids(s);
                 let Some(id) = s.chat.citation.and_then(|i| ids.get(i)).cloned() else {
@@ -834,18 +825,10 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
         }
         Action::JumpTrace => {
             s.pane = Pane::Search;
-            let trace = s.search.results.hits.get(s.search.selected).and_then(|h| h.trace_id.clone());
-            match trace {
-                Some(t) => {
-                    let task = search_task(s, format!("trace_id:{t}"), Some(format!("trace {t}")));
-                    s.search.selected = 0;
-                    Update::with(vec![task])
-                }
-                None => {
-                    s.notice = Some("this hit has no trace".into());
-                    Update::redraw()
-                }
-            }
+            open_trace(s).unwrap_or_else(|| {
+                s.notice = Some("this hit has no trace".into());
+                Update::redraw()
+            })
         }
         Action::StartAsk => {
             s.pane = Pane::Chat;
