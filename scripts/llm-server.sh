@@ -54,10 +54,15 @@ start() {
     if ! alive "$LLM_DIR/server.pid"; then
         local model
         model="$(model_path)"
+        # One core is left to the tests beside it: llama.cpp's threads spin-wait on each
+        # other, and with every core taken by another process generation nearly stops.
+        local threads=$(( $(nproc) - 1 ))
+        [ "$threads" -lt 1 ] && threads=1
+        [ "$threads" -gt 4 ] && threads=4
         setsid "$VENV/bin/python" -m llama_cpp.server \
             --model "$model" --model_alias smollm2 \
             --host 127.0.0.1 --port "$PORT" \
-            --n_ctx 8192 --n_threads 2 --flash_attn true --logits_all false \
+            --n_ctx 8192 --n_threads "$threads" --n_threads_batch "$threads" --flash_attn true --logits_all false \
             >>"$LLM_DIR/server.log" 2>&1 </dev/null &
         echo $! >"$LLM_DIR/server.pid"
     fi

@@ -117,7 +117,9 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
     t.keys(&["/"]);
     t.type_text("service:search level:>=error");
     t.keys(&["Enter"]);
-    let s = t.wait("search hits", 20, |s| s.contains("Logs: service:search level:>=error |") && s.contains(" hits,"));
+    let s = t.wait("search hits", 30, |s| {
+        s.contains("Logs: service:search level:>=error |") && s.contains(" hits,") && !s.contains("searching…")
+    });
     // Hit lines: time, severity, service, body (what the newest errors say moves with the replay).
     assert!(s.lines().filter(|l| l.contains(" error search ")).count() >= 5, "{s}");
     // Ask: an offline answer that cites its evidence.
@@ -131,8 +133,10 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
     t.keys(&["n"]);
     t.wait("the picked citation", 10, |s| s.contains("  E1 "));
     t.keys(&["Enter"]);
-    let s = t.wait("the cited evidence in the logs", 20, |s| s.contains("showing E1"));
+    let s = t.wait("the cited evidence in the logs", 30, |s| s.contains("showing E1") && !s.contains("searching…"));
     assert!(s.contains("Esc: back to the answer"), "{s}");
+    // The lines with its words, or else its service's warnings and errors at its time.
+    assert!(!s.contains("| 0 hits") && s.lines().filter(|l| l.contains(" search ")).count() >= 5, "{s}");
     t.keys(&["Escape"]);
     t.wait("back in the chat", 10, |s| s.contains("Chat: incident"));
     // Quit: the program exits 0 and the terminal is as it was.

@@ -534,8 +534,9 @@ impl Loop {
                     let found = run_search(&shared, &query, None, now);
                     let found = match (found, fallback) {
                         (Ok(r), Some((q, at))) if r.hits.is_empty() => {
-                            // Around the cited time: five minutes before to ten after.
-                            let window = (at - chrono::Duration::minutes(5), at + chrono::Duration::minutes(10));
+                            // Up to the cited time and a minute past it: hits come newest first, so
+                            // the first screen is what was logged as the evidence was seen.
+                            let window = (at - chrono::Duration::minutes(5), at + chrono::Duration::minutes(1));
                             run_search(&shared, &q, Some(window), now).map(|r| SearchResults { fallback: Some(q), ..r })
                         }
                         (other, _) => other,

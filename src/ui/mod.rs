@@ -383,6 +383,11 @@ fn search_task(s: &mut State, query: String, origin: Option<String>) -> Task {
     s.search.error = None;
     s.search.origin = origin;
     s.search.input = query.clone();
+    // Another query's hits are not this one's: they go, and the pane says it is searching.
+    if s.search.query != query {
+        s.search.results = SearchResults::default();
+        s.search.selected = 0;
+    }
     s.search.query = query.clone();
     Task::Search { seq: s.search.seq, query, fallback: None }
 }
@@ -919,13 +924,13 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
                 return Update::default();
             }
             s.search.busy = false;
-            let changed = results != s.search.results;
             s.search.results = results;
             if s.search.follow {
                 s.search.selected = 0;
             }
             s.search.selected = s.search.selected.min(s.search.results.hits.len().saturating_sub(1));
-            Update { redraw: changed || s.search.error.is_some(), tasks: Vec::new() }
+            // Always redrawn: "searching…" may be on screen even when the hits did not change.
+            Update::redraw()
         }
         Action::SearchFailed { seq, error } => {
             if seq != s.search.seq {

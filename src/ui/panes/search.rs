@@ -42,6 +42,9 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let r = &v.results;
     let mut title = if v.query.is_empty() {
         " Logs: / to search (service:checkout level:>=error \"a phrase\" trace_id:...) ".to_string()
+    } else if v.busy && r.span.is_none() {
+        // No results for this query yet: no count to claim.
+        format!(" Logs: {} ", safe(&v.query))
     } else {
         format!(" Logs: {} | {} hits, newest {} shown, {} ms ", safe(&v.query), r.total, r.hits.len(), r.millis)
     };

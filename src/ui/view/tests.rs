@@ -352,3 +352,33 @@ fn a_mono_terminal_still_marks_the_selection() {
     let row = (0..24u16).find(|&y| text(&b).lines().nth(y as usize).is_some_and(|l| l.contains("critical"))).unwrap();
     assert!(b[(2, row)].modifier.contains(ratatui::style::Modifier::REVERSED), "selection is reversed without colour");
 }
+
+#[test]
+fn a_new_search_shows_no_count_and_no_hits_until_its_results_come() {
+    let t = Theme::named("dark", Depth::TrueColor).unwrap();
+    let mut s = with_search(state());
+    // A second query while the first one's hits are on screen.
+    update(&mut s, Action::StartSearch);
+    update(&mut s, Action::ClearInput);
+    for c in "service:search".chars() {
+        update(&mut s, Action::Char(c));
+    }
+    update(&mut s, Action::Submit);
+    let all = text(&render(&s, &t, 120, 30));
+    assert!(all.contains("Logs: service:search | searching…"), "{all}");
+    assert!(
+        !all.contains(" hits,") && !all.contains("query timeout"),
+        "the old query's hits are not this one's:\n{all}"
+    );
+    let u = update(
+        &mut s,
+        Action::SearchDone {
+            seq: 2,
+            results: SearchResults { span: Some((at(14, 0), at(16, 0))), ..SearchResults::default() },
+        },
+    );
+    assert!(u.redraw, "the end of a search is drawn even with nothing found");
+    let all = text(&render(&s, &t, 120, 30));
+    assert!(all.contains("Logs: service:search | 0 hits, newest 0 shown") && all.contains("no hits"), "{all}");
+    assert!(!all.contains("searching…"), "{all}");
+}
