@@ -137,6 +137,9 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
     assert!(s.contains("Esc: back to the answer"), "{s}");
     // The lines with its words, or else its service's warnings and errors at its time.
     assert!(!s.contains("| 0 hits") && s.lines().filter(|l| l.contains(" search ")).count() >= 5, "{s}");
+    // E1 is a metric: its series is drawn above them, read from the store.
+    let s = t.wait("the cited series", 20, |s| s.contains("request.error.ratio of search in us-west-2"));
+    assert!(s.contains("the cited time"), "{s}");
     t.keys(&["Escape"]);
     t.wait("back in the chat", 10, |s| s.contains("Chat: incident"));
     // Quit: the program exits 0 and the terminal is as it was.

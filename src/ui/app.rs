@@ -26,7 +26,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::keys::Keymap;
 use super::theme::{Depth, Theme};
-use super::{rows, update, Action, HitRow, SearchResults, SourceStatus, State, Task};
+use super::{chart, rows, update, Action, HitRow, SearchResults, SourceStatus, State, Task};
 use crate::cmd::Ctx;
 use crate::copilot::agent::{self, AgentEvent, AgentOptions};
 use crate::copilot::chat::{ChatEvent, Effect, RequestId};
@@ -534,9 +534,9 @@ impl Loop {
                     let found = run_search(&shared, &query, None, now);
                     let found = match (found, fallback) {
                         (Ok(r), Some((q, at))) if r.hits.is_empty() => {
-                            // Up to the cited time and a minute past it: hits come newest first, so
-                            // the first screen is what was logged as the evidence was seen.
-                            let window = (at - chrono::Duration::minutes(5), at + chrono::Duration::minutes(1));
+                            // Around the cited time: five minutes before to ten after (a metric's
+                            // onset comes before the errors its service logs).
+                            let window = (at - chrono::Duration::minutes(5), at + chrono::Duration::minutes(10));
                             run_search(&shared, &q, Some(window), now).map(|r| SearchResults { fallback: Some(q), ..r })
                         }
                         (other, _) => other,
@@ -546,6 +546,16 @@ impl Loop {
                         Err(e) => Action::SearchFailed { seq, error: format!("{e:#}") },
                     };
                     act(&tx, a);
+                });
+            }
+            Task::Chart { seq, evidence } => {
+                tokio::task::spawn_blocking(move || {
+                    let at = evidence.timestamp;
+                    let chart = StateDb::open(&shared.ctx.data_dir)
+                        .and_then(|db| db.metrics_between(at - chart::BEFORE, at + chart::AFTER))
+                        .map_err(|e| format!("cannot read metrics: {e}"))
+                        .and_then(|points| chart::metric_chart(&evidence, &points));
+                    act(&tx, Action::ChartDone { seq, chart });
                 });
             }
             Task::Chat(Effect::Analyze { id, question, now }) => {

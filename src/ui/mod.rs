@@ -3,6 +3,7 @@
 //! work to start ([`Task`]), and drawing ([`view`]) as a pure function of the state.
 
 pub mod app;
+pub mod chart;
 pub mod keys;
 pub mod panes;
 pub mod rows;
@@ -134,6 +135,8 @@ pub struct SearchView {
     pub error: Option<String>,
     /// Why these results are shown, when not typed (a citation, a trace).
     pub origin: Option<String>,
+    /// The series a cited metric names, drawn above the logs of its time.
+    pub chart: Option<chart::MetricChart>,
     seq: u64,
 }
 
@@ -326,6 +329,11 @@ pub enum Action {
         seq: u64,
         error: String,
     },
+    /// The chart of a cited metric for the search `seq`, or why there is none.
+    ChartDone {
+        seq: u64,
+        chart: Result<chart::MetricChart, String>,
+    },
     Chat(ChatEvent),
     StepDone {
         runbook: String,
@@ -345,6 +353,11 @@ pub enum Task {
         seq: u64,
         query: String,
         fallback: Option<(String, DateTime<Utc>)>,
+    },
+    /// Read the series a metric citation names; it belongs with the search `seq`.
+    Chart {
+        seq: u64,
+        evidence: Box<Evidence>,
     },
     Chat(Effect),
     /// A runbook step the user confirmed by typing yes.
@@ -382,6 +395,7 @@ fn search_task(s: &mut State, query: String, origin: Option<String>) -> Task {
     s.search.busy = true;
     s.search.error = None;
     s.search.origin = origin;
+    s.search.chart = None;
     s.search.input = query.clone();
     // Another query's hits are not this one's: they go, and the pane says it is searching.
     if s.search.query != query {
@@ -440,7 +454,6 @@ fn chat_effects(s: &mut State, event: ChatEvent) -> Vec<Task> {
                     None => "level:>=warn".to_string(),
                 };
                 let at = ev.timestamp;
-                s.chat.opened = Some(*ev);
                 s.pane = Pane::Search;
                 s.search.selected = 0;
                 let mut t = search_task(s, q, Some(origin));
@@ -448,6 +461,10 @@ fn chat_effects(s: &mut State, event: ChatEvent) -> Vec<Task> {
                     *fallback = Some((around, at));
                 }
                 tasks.push(t);
+                if ev.kind == "metric" {
+                    tasks.push(Task::Chart { seq: s.search.seq, evidence: ev.clone() });
+                }
+                s.chat.opened = Some(*ev);
             }
             Effect::Notice(n) => s.notice = Some(n),
             other => tasks.push(Task::Chat(other)),
@@ -930,6 +947,16 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
             }
             s.search.selected = s.search.selected.min(s.search.results.hits.len().saturating_sub(1));
             // Always redrawn: "searching…" may be on screen even when the hits did not change.
+            Update::redraw()
+        }
+        Action::ChartDone { seq, chart } => {
+            if seq != s.search.seq {
+                return Update::default();
+            }
+            match chart {
+                Ok(c) => s.search.chart = Some(c),
+                Err(e) => s.notice = Some(format!("no chart: {e}")),
+            }
             Update::redraw()
         }
         Action::SearchFailed { seq, error } => {

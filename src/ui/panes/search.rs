@@ -4,10 +4,12 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
+use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline};
 use ratatui::Frame;
 
+use crate::ui::chart::MetricChart;
 use crate::ui::theme::Theme;
 use crate::ui::view::{block, clip, safe, severity_style};
 use crate::ui::State;
@@ -57,9 +59,11 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let outer = block(t, title);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    let [origin, hist, axis, list] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(3), Constraint::Length(1), Constraint::Min(1)])
-            .areas(inner);
+    // A cited metric's series takes the place of the hit histogram, a third of the pane.
+    let graph = if v.chart.is_some() { (inner.height / 3).max(5) } else { 4 };
+    let [origin, graph, list] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(graph), Constraint::Min(1)]).areas(inner);
+    let [hist, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(graph);
     let top = match (&v.error, &v.origin) {
         (Some(e), _) => Line::from(Span::styled(safe(e), t.critical)),
         (None, Some(o)) => Line::from(vec![
@@ -78,8 +82,12 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         _ => Line::from(Span::styled("Enter/t: the hit's trace  n/N: next/previous  F: follow", t.muted)),
     };
     f.render_widget(Paragraph::new(top), origin);
-    f.render_widget(Sparkline::default().data(&r.histogram).style(t.accent), hist);
-    if let Some((from, to)) = r.span {
+    if let Some(c) = &v.chart {
+        metric_chart(f, c, t, graph);
+    } else {
+        f.render_widget(Sparkline::default().data(&r.histogram).style(t.accent), hist);
+    }
+    if let (Some((from, to)), None) = (r.span, &v.chart) {
         let l = from.format("%H:%M").to_string();
         let rr = to.format("%H:%M").to_string();
         let pad = (axis.width as usize).saturating_sub(l.len() + rr.len());
@@ -123,4 +131,43 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), list);
+}
+
+/// The cited series: its name, where, and its minute means, with the cited time marked.
+fn metric_chart(f: &mut Frame, c: &MetricChart, t: &Theme, area: Rect) {
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let unit = if c.unit.is_empty() || c.unit == "1" { String::new() } else { format!(" ({})", c.unit) };
+    let region = c.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default();
+    let head_line = Line::from(vec![
+        Span::styled(format!("{}{unit}", safe(&c.name)), t.evidence),
+        Span::styled(format!(" of {}{}, mean per minute; ", safe(&c.service), safe(&region)), t.muted),
+        Span::styled("│", t.critical),
+        Span::styled(format!(" the cited time {}", c.at.format("%H:%M")), t.muted),
+    ]);
+    f.render_widget(Paragraph::new(head_line), head);
+    let x = |d: chrono::DateTime<chrono::Utc>| d.timestamp() as f64;
+    let data: Vec<(f64, f64)> = c.points.iter().map(|(d, v)| (x(*d), *v)).collect();
+    // Scaled to the data, not to zero: a change of 1% on a large value must show.
+    let lo = c.points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let hi = c.points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    // A flat series still gets an axis; an empty one an arbitrary one.
+    let (lo, hi) = match (lo, hi) {
+        (l, h) if l.is_finite() && h > l => (l, h),
+        (l, _) if l.is_finite() => (l, l + 1.0),
+        _ => (0.0, 1.0),
+    };
+    let marker = [(x(c.at), lo), (x(c.at), hi)];
+    let datasets = vec![
+        Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(t.accent).data(&data),
+        Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(t.critical).data(&marker),
+    ];
+    let value = |v: f64| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
+    let chart = Chart::new(datasets)
+        .x_axis(Axis::default().style(t.muted).bounds([x(c.from), x(c.to)]).labels([
+            c.from.format("%H:%M").to_string(),
+            c.at.format("%H:%M").to_string(),
+            c.to.format("%H:%M").to_string(),
+        ]))
+        .y_axis(Axis::default().style(t.muted).bounds([lo, hi]).labels([value(lo), value(hi)]));
+    f.render_widget(chart, body);
 }

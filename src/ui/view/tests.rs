@@ -11,6 +11,7 @@ use super::*;
 use crate::copilot::chat::ChatEvent;
 use crate::copilot::interpret::{Interpretation, Window};
 use crate::copilot::offline::{Answer, Evidence};
+use crate::ui::chart::MetricChart;
 use crate::ui::keys::Keymap;
 use crate::ui::rows::{
     AlertLine, CauseLine, Detail, EdgeLine, IncidentRow, PatternLine, RunbookItem, StepLine, TimelineEntry,
@@ -166,15 +167,7 @@ fn with_search(mut s: State) -> State {
     }
     let u = update(&mut s, Action::Submit);
     assert!(matches!(u.tasks.as_slice(), [crate::ui::Task::Search { .. }]), "{u:?}");
-    let hits = (0..30)
-        .map(|i| HitRow {
-            timestamp: at(15, 59) - chrono::Duration::seconds(i * 7),
-            service: "catalog".into(),
-            severity: if i % 3 == 0 { "error".into() } else { "warn".into() },
-            body: format!("query timeout after {} ms on products-db \u{1b}]0;pwned\u{7}", 900 + i),
-            trace_id: (i % 2 == 0).then(|| format!("4bf92f3577b34da6a3ce929d0e0e{i:04}")),
-        })
-        .collect();
+    let hits = hits(at(15, 59));
     let histogram = (0..60).map(|i| if i > 45 { (i - 45) * 3 } else { i % 2 }).collect();
     update(
         &mut s,
@@ -191,6 +184,57 @@ fn with_search(mut s: State) -> State {
             },
         },
     );
+    s
+}
+
+fn hits(newest: DateTime<Utc>) -> Vec<HitRow> {
+    (0..30)
+        .map(|i| HitRow {
+            timestamp: newest - chrono::Duration::seconds(i * 7),
+            service: "catalog".into(),
+            severity: if i % 3 == 0 { "error".into() } else { "warn".into() },
+            body: format!("query timeout after {} ms on products-db \u{1b}]0;pwned\u{7}", 900 + i),
+            trace_id: (i % 2 == 0).then(|| format!("4bf92f3577b34da6a3ce929d0e0e{i:04}")),
+        })
+        .collect()
+}
+
+/// The chat's metric citation opened: its series above the logs of its service at its time.
+fn with_cited_metric(mut s: State) -> State {
+    let u = update(&mut s, Action::Open);
+    let seq = match u.tasks.as_slice() {
+        [crate::ui::Task::Search { seq, .. }, crate::ui::Task::Chart { seq: chart_seq, evidence }] => {
+            assert_eq!((seq, evidence.id.as_str()), (chart_seq, "E1"));
+            *seq
+        }
+        other => panic!("a metric citation searches its logs and reads its series: {other:?}"),
+    };
+    let results = SearchResults {
+        hits: hits(at(15, 11)),
+        total: 87,
+        terms: vec![],
+        histogram: vec![],
+        span: Some((at(14, 0), at(16, 0))),
+        millis: 3,
+        fallback: Some("service:catalog level:>=warn".into()),
+    };
+    update(&mut s, Action::SearchDone { seq, results });
+    let points = (0..60)
+        .map(|m| {
+            (at(14, 40) + chrono::Duration::minutes(m), if m < 30 { 40.0 + (m % 4) as f64 } else { 900.0 - m as f64 })
+        })
+        .collect();
+    let chart = MetricChart {
+        name: "http.server.request.duration.p99".into(),
+        service: "catalog".into(),
+        region: Some("us-east-1".into()),
+        unit: "ms".into(),
+        points,
+        at: at(15, 10),
+        from: at(14, 40),
+        to: at(15, 40),
+    };
+    assert!(update(&mut s, Action::ChartDone { seq, chart: Ok(chart) }).redraw);
     s
 }
 
@@ -274,6 +318,7 @@ fn panes() -> Vec<(&'static str, State)> {
         ("detail", detail),
         ("search", with_search(state())),
         ("chat", with_chat(state())),
+        ("metric", with_cited_metric(with_chat(state()))),
         ("runbooks", runbooks),
         ("confirm", confirm),
         ("help", help),
