@@ -154,10 +154,17 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
 #[test]
 fn a_small_terminal_is_told_and_a_resize_brings_the_ui_back() {
     let fw = Fw::new();
-    let Some(t) = Tmux::start("small", &launch(&fw, "demo --speed 1"), (60, 20)) else { return };
+    let cfg = fw.write("config.toml", b"[ui]\nmouse = true\n");
+    let cmd = launch(&fw, &format!("--config {} demo --speed 1", shell_quote(&cfg)));
+    let Some(t) = Tmux::start("small", &cmd, (60, 20)) else { return };
     t.wait("the size message", 20, |s| s.contains("needs a terminal of at least 80x24"));
     assert!(t.cmd(&["resize-window", "-t", "fw", "-x", "80", "-y", "24"]).status().unwrap().success());
-    t.wait("the UI at 80x24", 20, |s| s.contains("1 Incidents") && s.contains("? help"));
+    let s = t.wait("the UI at 80x24", 20, |s| s.contains("1 Incidents") && s.contains("? help"));
+    // With `mouse = true`, a click on a tab goes there (an SGR mouse report, as xterm sends).
+    let col = s.lines().next().unwrap().find("3 Logs").expect("the tabs") + 2;
+    t.type_text(&format!("\x1b[<0;{col};1M\x1b[<0;{col};1m"));
+    t.wait("the Logs pane, clicked", 10, |s| s.contains("Logs: / to search"));
+    t.keys(&["1"]);
     t.keys(&["?"]);
     t.wait("the help", 10, |s| s.contains("Keys") && s.contains("command palette"));
     // Ctrl-Z gives the terminal back and stops; SIGCONT (what `fg` sends) redraws it all.
@@ -167,7 +174,8 @@ fn a_small_terminal_is_told_and_a_resize_brings_the_ui_back() {
         assert!(start.elapsed() < Duration::from_secs(10), "Ctrl-Z left the alternate screen on:\n{}", t.screen());
         std::thread::sleep(Duration::from_millis(100));
     }
-    let pid = Command::new("pgrep").args(["-f", &format!("{} demo", fw.data_dir().display())]).output().unwrap();
+    // The unquoted path matches firewatch's own command line, not the quoting shell's.
+    let pid = Command::new("pgrep").args(["-f", &format!("{} --config", fw.data_dir().display())]).output().unwrap();
     let pid = String::from_utf8_lossy(&pid.stdout).lines().next().expect("the firewatch process").to_string();
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     assert!(state.contains(") T "), "stopped after Ctrl-Z: {state}");

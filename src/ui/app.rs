@@ -249,6 +249,7 @@ fn spawn_input(tx: Tx, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
                 Event::Mouse(m) => match m.kind {
                     MouseEventKind::ScrollDown => Msg::Act(Action::Down),
                     MouseEventKind::ScrollUp => Msg::Act(Action::Up),
+                    MouseEventKind::Down(event::MouseButton::Left) => Msg::Act(Action::Click(m.column, m.row)),
                     _ => continue,
                 },
                 // A paste arrives as text: typed into the focused field, never run as keys.

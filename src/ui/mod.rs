@@ -314,6 +314,8 @@ pub enum Action {
     Submit,
     HistoryPrev,
     HistoryNext,
+    /// A left click at (column, row), with `[ui] mouse = true`.
+    Click(u16, u16),
     // From the terminal and the background tasks.
     Resize(u16, u16),
     Tick(DateTime<Utc>),
@@ -798,6 +800,22 @@ fn apply(s: &mut State, a: Action, page: usize) -> Update {
             s.pane = Pane::ALL[if a == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n }];
             Update::redraw()
         }
+        // A click on a tab goes there; on a row, selects it; on the selected row, opens it
+        // (as Enter). Typing in a field takes no clicks: the field keeps the keys.
+        Action::Click(x, y) if s.focus == Focus::None => match view::target(s, x, y) {
+            Some(view::Target::Tab(p)) => apply(s, Action::Goto(p), page),
+            Some(view::Target::Row(i)) => {
+                let selected = if s.pane == Pane::Search { &mut s.search.selected } else { &mut s.selected };
+                if *selected == i {
+                    apply(s, Action::Open, page)
+                } else {
+                    *selected = i;
+                    Update::redraw()
+                }
+            }
+            None => Update::default(),
+        },
+        Action::Click(..) => Update::default(),
         Action::Goto(p) => {
             let changed = s.pane != p;
             s.pane = p;

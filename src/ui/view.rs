@@ -59,9 +59,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, keys: &Keymap) {
         f.render_widget(Paragraph::new(msg).style(t.warning).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [tabs, body, line, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
+    let [tabs, body, line, status] = screen(area);
     draw_tabs(f, s, t, tabs);
     match s.pane {
         Pane::Incidents => panes::incidents::draw(f, s, t, body),
@@ -80,11 +78,56 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, keys: &Keymap) {
     }
 }
 
+/// The tab line, the pane, the input line and the status bar.
+fn screen(area: Rect) -> [Rect; 4] {
+    Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
+        .areas(area)
+}
+
+const BRAND: &str = " firewatch ";
+
+fn tab_label(i: usize, p: Pane) -> String {
+    format!(" {} {} ", i + 1, p.title())
+}
+
+/// What a mouse click lands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Tab(Pane),
+    /// A row of the pane's list: an index into the incidents shown, or into the hits.
+    Row(usize),
+}
+
+/// What is drawn at column `x`, row `y`: worked out from the same layout `draw` uses.
+pub fn target(s: &State, x: u16, y: u16) -> Option<Target> {
+    let area = Rect::new(0, 0, s.size.0, s.size.1);
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 || s.help || s.runbooks.confirm.is_some() {
+        return None;
+    }
+    let [tabs, body, _, _] = screen(area);
+    if y == tabs.y {
+        let mut from = BRAND.chars().count();
+        for (i, p) in Pane::ALL.iter().enumerate() {
+            let to = from + tab_label(i, *p).chars().count();
+            if (from..to).contains(&(x as usize)) {
+                return Some(Target::Tab(*p));
+            }
+            from = to;
+        }
+        return None;
+    }
+    match s.pane {
+        Pane::Incidents => panes::incidents::row_at(s, body, y).map(Target::Row),
+        Pane::Search => panes::search::hit_at(s, body, y).map(Target::Row),
+        _ => None,
+    }
+}
+
 fn draw_tabs(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
-    let mut spans = vec![Span::styled(" firewatch ", t.accent)];
+    let mut spans = vec![Span::styled(BRAND, t.accent)];
     for (i, p) in Pane::ALL.iter().enumerate() {
         let style = if *p == s.pane { t.selection } else { t.muted };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+        spans.push(Span::styled(tab_label(i, *p), style));
     }
     let clock = format!(" {} ", s.now.format("%Y-%m-%d %H:%M UTC"));
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();

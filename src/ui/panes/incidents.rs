@@ -10,6 +10,26 @@ use crate::ui::theme::Theme;
 use crate::ui::view::{age, block, safe, severity_style};
 use crate::ui::State;
 
+fn layout(area: Rect) -> [Rect; 2] {
+    Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area)
+}
+
+/// How many rows the list shows, and the first one shown: the selection stays in view.
+fn window(s: &State, list: Rect) -> (usize, usize) {
+    let rows_in_view = (list.height as usize).saturating_sub(3).max(1);
+    (rows_in_view, s.selected.saturating_sub(rows_in_view - 1))
+}
+
+/// The incident (an index into the visible ones) drawn on row `y` of the pane at `area`.
+pub fn row_at(s: &State, area: Rect, y: u16) -> Option<usize> {
+    let [list, _] = layout(area);
+    let (rows_in_view, offset) = window(s, list);
+    // Below the border and the header.
+    let first = list.y + 2;
+    let i = offset + usize::from(y.checked_sub(first)?);
+    (usize::from(y - first) < rows_in_view && i < s.visible.len()).then_some(i)
+}
+
 pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let mut title = format!(" Incidents: {} open, {} in all, sorted {} ", s.open, s.incidents.len(), s.sort.name());
     if !s.filter.is_empty() {
@@ -25,10 +45,9 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         f.render_widget(Paragraph::new(msg).style(t.muted).block(block), area);
         return;
     }
-    let [list, summary] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+    let [list, summary] = layout(area);
     // Only the rows in view are built: the list may hold 100k incidents.
-    let rows_in_view = (list.height as usize).saturating_sub(3).max(1);
-    let offset = s.selected.saturating_sub(rows_in_view - 1);
+    let (rows_in_view, offset) = window(s, list);
     let wide = area.width >= 140;
     let rows = s.visible.iter().skip(offset).take(rows_in_view).map(|&i| {
         let r = &s.incidents[i];

@@ -39,6 +39,28 @@ pub fn highlighted<'a>(text: &str, terms: &[String], t: &Theme) -> Vec<Span<'a>>
     spans
 }
 
+/// Inside the border: the origin line, the histogram (or a cited metric's series, a third
+/// of the pane) with its axis, and the hits.
+fn layout(s: &State, area: Rect) -> [Rect; 3] {
+    let inner = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
+    let graph = if s.search.chart.is_some() { (inner.height / 3).max(5) } else { 4 };
+    Layout::vertical([Constraint::Length(1), Constraint::Length(graph), Constraint::Min(1)]).areas(inner)
+}
+
+/// How many hits the list shows, and the first one shown: the selection stays in view.
+fn window(s: &State, list: Rect) -> (usize, usize) {
+    let rows = list.height as usize;
+    (rows, s.search.selected.saturating_sub(rows.saturating_sub(1)))
+}
+
+/// The hit drawn on row `y` of the pane at `area`.
+pub fn hit_at(s: &State, area: Rect, y: u16) -> Option<usize> {
+    let [_, _, list] = layout(s, area);
+    let (rows, offset) = window(s, list);
+    let i = offset + usize::from(y.checked_sub(list.y)?);
+    (usize::from(y - list.y) < rows && i < s.search.results.hits.len()).then_some(i)
+}
+
 pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let v = &s.search;
     let r = &v.results;
@@ -57,12 +79,8 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         title.push_str("| searching… ");
     }
     let outer = block(t, title);
-    let inner = outer.inner(area);
     f.render_widget(outer, area);
-    // A cited metric's series takes the place of the hit histogram, a third of the pane.
-    let graph = if v.chart.is_some() { (inner.height / 3).max(5) } else { 4 };
-    let [origin, graph, list] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(graph), Constraint::Min(1)]).areas(inner);
+    let [origin, graph, list] = layout(s, area);
     let [hist, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(graph);
     let top = match (&v.error, &v.origin) {
         (Some(e), _) => Line::from(Span::styled(safe(e), t.critical)),
@@ -104,8 +122,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         f.render_widget(Paragraph::new(msg).style(t.muted), list);
         return;
     }
-    let rows = list.height as usize;
-    let offset = v.selected.saturating_sub(rows.saturating_sub(1));
+    let (rows, offset) = window(s, list);
     let lines: Vec<Line> = r
         .hits
         .iter()

@@ -427,3 +427,43 @@ fn a_new_search_shows_no_count_and_no_hits_until_its_results_come() {
     assert!(all.contains("Logs: service:search | 0 hits, newest 0 shown") && all.contains("no hits"), "{all}");
     assert!(!all.contains("searching…"), "{all}");
 }
+
+/// The row of the screen whose text contains `needle`.
+fn row_of(b: &ratatui::buffer::Buffer, needle: &str) -> u16 {
+    text(b).lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} is not on screen")) as u16
+}
+
+#[test]
+fn a_click_lands_on_what_is_drawn_there() {
+    let t = Theme::named("dark", Depth::TrueColor).unwrap();
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut s = state();
+        update(&mut s, Action::Resize(w, h));
+        assert!(s.visible.len() >= 2);
+        // The second incident, clicked where it is drawn, is selected; a second click opens it.
+        let second = s.incidents[s.visible[1]].title.clone();
+        let y = row_of(&render(&s, &t, w, h), &second.chars().take(12).collect::<String>());
+        assert!(update(&mut s, Action::Click(30, y)).redraw);
+        assert_eq!(s.selected_incident().map(|r| r.title.clone()), Some(second.clone()), "{w}x{h}");
+        update(&mut s, Action::Click(30, y));
+        assert_eq!(s.pane, Pane::Detail);
+        // The border, the header and the rows below the list are not incidents.
+        update(&mut s, Action::Goto(Pane::Incidents));
+        let header = row_of(&render(&s, &t, w, h), "SEV");
+        assert!(!update(&mut s, Action::Click(30, header)).redraw);
+        assert!(!update(&mut s, Action::Click(30, h - 1)).redraw);
+        // A tab, clicked on its label.
+        let x = text(&render(&s, &t, w, h)).lines().next().unwrap().find("3 Logs").unwrap() as u16;
+        update(&mut s, Action::Click(x + 2, 0));
+        assert_eq!(s.pane, Pane::Search);
+        // A hit: the third one drawn, also when a cited metric's chart pushes the list down.
+        for mut s in [with_search(state()), with_cited_metric(with_chat(state()))] {
+            update(&mut s, Action::Resize(w, h));
+            let b = render(&s, &t, w, h);
+            let third = text(&b).lines().filter(|l| l.contains("query timeout after")).nth(2).unwrap().to_string();
+            let y = row_of(&b, &third);
+            update(&mut s, Action::Click(10, y));
+            assert_eq!(s.search.selected, 2, "{w}x{h}\n{}", text(&b));
+        }
+    }
+}
