@@ -115,6 +115,38 @@ pub struct Signals {
 /// minute -> (sum of values, number of values)
 type MinuteSums = BTreeMap<i64, (f64, u32)>;
 
+/// A metric series as the analysis reads it: its service lowercased, its region ("" when
+/// none) and its name.
+pub type SeriesKey = (String, String, String);
+
+/// The metric series, each a mean per minute over its hosts, as (minute start in seconds,
+/// mean), oldest first. A histogram also gives `<name>.requests` from its counts; the
+/// certificate expiry gauges are not series (they are read as a date).
+pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f64)>> {
+    let mut series: BTreeMap<SeriesKey, MinuteSums> = BTreeMap::new();
+    for p in metrics.iter().filter(|p| !p.name.contains("expiry")) {
+        let Some(svc) = p.labels.get("service") else { continue };
+        let svc = svc.to_ascii_lowercase();
+        let region = p.labels.get("region").cloned().unwrap_or_default();
+        let m = minute(p.timestamp) * 60;
+        let mut add = |name: String, v: f64| {
+            let e = series.entry((svc.clone(), region.clone(), name)).or_default().entry(m).or_default();
+            e.0 += v;
+            e.1 += 1;
+        };
+        add(p.name.clone(), p.value);
+        if p.kind == MetricKind::Histogram {
+            if let Some(c) = p.count {
+                add(format!("{}.requests", p.name), c as f64);
+            }
+        }
+    }
+    series
+        .into_iter()
+        .map(|(k, points)| (k, points.into_iter().map(|(t, (sum, n))| (t, sum / f64::from(n))).collect()))
+        .collect()
+}
+
 fn detector(direction: Direction, counts: bool) -> DetectorConfig {
     // Per-minute data, and an incident may come 20 minutes into it: learn from a short history.
     DetectorConfig {
@@ -210,45 +242,20 @@ impl Signals {
 
     pub fn compute(logs: &[LogRecord], metrics: &[MetricPoint], topo: &Topology) -> Self {
         let mut out = Signals::default();
-        // Metric series per (service, region, name), averaged per minute over hosts.
-        let mut series: BTreeMap<(String, String, String), MinuteSums> = BTreeMap::new();
         let mut expiry: BTreeMap<(String, String), Option<i64>> = BTreeMap::new();
-        for p in metrics {
+        for p in metrics.iter().filter(|p| p.name.contains("expiry")) {
             let Some(svc) = p.labels.get("service") else { continue };
-            let svc = svc.to_ascii_lowercase();
             let region = p.labels.get("region").cloned().unwrap_or_default();
             let m = minute(p.timestamp) * 60;
-            if p.name.contains("expiry") {
-                let e = expiry.entry((svc, region)).or_default();
-                if p.value <= 0.0 && e.is_none_or(|t| m < t) {
-                    *e = Some(m);
-                }
-                continue;
-            }
-            let mut add = |name: String, v: f64| {
-                let e = series.entry((svc.clone(), region.clone(), name)).or_default().entry(m).or_default();
-                e.0 += v;
-                e.1 += 1;
-            };
-            add(p.name.clone(), p.value);
-            if p.kind == MetricKind::Histogram {
-                if let Some(c) = p.count {
-                    add(format!("{}.requests", p.name), c as f64);
-                }
+            let e = expiry.entry((svc.to_ascii_lowercase(), region)).or_default();
+            if p.value <= 0.0 && e.is_none_or(|t| m < t) {
+                *e = Some(m);
             }
         }
-        for ((svc, region, name), points) in &series {
+        for ((svc, region, name), s) in &minute_means(metrics) {
             let Some(dir) = direction_of(name) else { continue };
-            let s: Vec<(i64, f64)> = points.iter().map(|(t, (sum, n))| (*t, sum / f64::from(*n))).collect();
             let region = (!region.is_empty()).then_some(region.as_str());
-            push_anomalies(
-                out.by_service.entry(svc.clone()).or_default(),
-                svc,
-                region,
-                name,
-                &s,
-                &detector(dir, false),
-            );
+            push_anomalies(out.by_service.entry(svc.clone()).or_default(), svc, region, name, s, &detector(dir, false));
         }
         for ((svc, region), at) in expiry {
             if let Some(at) = at {

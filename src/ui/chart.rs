@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::analysis::rca;
 use crate::copilot::offline::Evidence;
 use crate::model::MetricPoint;
 
@@ -35,48 +36,53 @@ pub fn metric_chart(ev: &Evidence, points: &[MetricPoint]) -> Result<MetricChart
         .service
         .clone()
         .or_else(|| ev.text.split_once(':').map(|(s, _)| s.trim().to_string()))
-        .ok_or_else(|| format!("{} names no service", ev.id))?;
-    let of_service: Vec<&MetricPoint> =
-        points.iter().filter(|p| p.labels.get("service").map(String::as_str) == Some(service.as_str())).collect();
-    // The longest stored name the text contains as a whole word: `request.duration` is
-    // not `request.duration.p99`.
+        .ok_or_else(|| format!("{} names no service", ev.id))?
+        .to_ascii_lowercase();
+    // The series as the analysis that wrote the evidence built them.
+    let series = rca::minute_means(points);
+    let of_service: Vec<_> = series
+        .iter()
+        .filter(|((svc, _, _), _)| *svc == service)
+        .map(|((_, region, name), s)| (region.as_str(), name.as_str(), s))
+        .collect();
+    // The longest name the text contains as a whole word: `request.duration` is not
+    // `request.duration.p99`.
     let name = of_service
         .iter()
-        .map(|p| p.name.as_str())
+        .map(|(_, n, _)| *n)
         .filter(|n| contains_word(&ev.text, n))
         .max_by_key(|n| n.len())
         .ok_or_else(|| format!("no stored metric of {service} is named in {}", ev.id))?
         .to_string();
     let region = of_service
         .iter()
-        .filter(|p| p.name == name)
-        .filter_map(|p| p.labels.get("region"))
-        .find(|r| ev.text.contains(&format!(" in {r}")))
-        .cloned();
+        .filter(|(r, n, _)| *n == name && !r.is_empty())
+        .map(|(r, _, _)| r.to_string())
+        .find(|r| ev.text.contains(&format!(" in {r}")));
+    // Without a named region, the regions' minute means are averaged.
     let mut minutes: BTreeMap<i64, (f64, u32)> = BTreeMap::new();
-    let mut unit = String::new();
-    for p in of_service.iter().filter(|p| p.name == name) {
-        if region.as_ref().is_some_and(|r| p.labels.get("region") != Some(r)) || !p.value.is_finite() {
-            continue;
+    for (_, _, s) in of_service.iter().filter(|(r, n, _)| *n == name && region.as_deref().is_none_or(|x| x == *r)) {
+        for &(t, v) in s.iter().filter(|(_, v)| v.is_finite()) {
+            let m = minutes.entry(t).or_default();
+            m.0 += v;
+            m.1 += 1;
         }
-        unit.clone_from(&p.unit);
-        let m = minutes.entry(p.timestamp.timestamp().div_euclid(60)).or_default();
-        m.0 += p.value;
-        m.1 += 1;
     }
-    let points = minutes
+    let points_shown = minutes
         .into_iter()
-        .filter_map(|(m, (sum, n))| Some((DateTime::from_timestamp(m * 60, 0)?, sum / f64::from(n))))
+        .filter_map(|(t, (sum, n))| Some((DateTime::from_timestamp(t, 0)?, sum / f64::from(n))))
         .collect::<Vec<_>>();
-    if points.is_empty() {
+    if points_shown.is_empty() {
         return Err(format!("{name} of {service} has no points around {}", ev.timestamp.format("%H:%M")));
     }
+    // A `.requests` series is a count derived from a histogram: it has no unit of its own.
+    let unit = points.iter().find(|p| p.name == name).map(|p| p.unit.clone()).unwrap_or_default();
     Ok(MetricChart {
         name,
         service,
         region,
         unit,
-        points,
+        points: points_shown,
         at: ev.timestamp,
         from: ev.timestamp - BEFORE,
         to: ev.timestamp + AFTER,

@@ -2,7 +2,7 @@
 //! newest first, with the query's terms highlighted and severities coloured. Enter or `t`
 //! opens the trace of a hit; `F` follows new hits as they are stored.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::Modifier;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -42,7 +42,7 @@ pub fn highlighted<'a>(text: &str, terms: &[String], t: &Theme) -> Vec<Span<'a>>
 /// Inside the border: the origin line, the histogram (or a cited metric's series, a third
 /// of the pane) with its axis, and the hits.
 fn layout(s: &State, area: Rect) -> [Rect; 3] {
-    let inner = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
+    let inner = area.inner(Margin::new(1, 1));
     let graph = if s.search.chart.is_some() { (inner.height / 3).max(5) } else { 4 };
     Layout::vertical([Constraint::Length(1), Constraint::Length(graph), Constraint::Min(1)]).areas(inner)
 }
