@@ -65,6 +65,13 @@ fn a_file_of_every_kind_of_garbage_keeps_every_good_record() {
     ] {
         assert_eq!(fw.count(id), 1, "{id}");
     }
+    // Again: the last line, which has no newline, is read again and replaces itself; nothing else is added.
+    let again = fw.ingest_json(&[&path]);
+    assert_eq!(again["records"], 1, "{again:#}");
+    for id in ["alpha-0001", "delta-0004", "theta-0011", "iota-0012"] {
+        assert_eq!(fw.count(id), 1, "{id} after a second ingest");
+    }
+
     // The record with wrong types is the only one lost, and it was reported above.
     assert_eq!(fw.count("\"wrong types\""), 0);
     // The 10 MB line keeps its head and its end (where delta-0004 is), not 10 MB.

@@ -14,6 +14,8 @@ pub struct LineInfo {
     /// Length of the whole line without its terminator, even when truncated.
     pub len: u64,
     pub truncated: bool,
+    /// Whether a `\n` ended the line: the last line of a file that is still being written may not be complete.
+    pub terminated: bool,
     /// Hash of everything before the line: a resume point at `start` that the manifest can verify.
     pub prefix_hash: u64,
 }
@@ -56,6 +58,7 @@ impl<R: BufRead> LineReader<R> {
         let prefix_hash = self.hasher.digest();
         let mut len = 0u64;
         let mut saw_any = false;
+        let mut terminated = false;
         loop {
             let avail = match self.inner.fill_buf() {
                 Ok(a) => a,
@@ -85,6 +88,7 @@ impl<R: BufRead> LineReader<R> {
             self.inner.consume(take);
             self.offset += take as u64;
             if done {
+                terminated = true;
                 break;
             }
         }
@@ -116,7 +120,7 @@ impl<R: BufRead> LineReader<R> {
             strip_cr(buf, &mut len);
         }
         self.line_no += 1;
-        Ok(Some(LineInfo { no: self.line_no, start, len, truncated, prefix_hash }))
+        Ok(Some(LineInfo { no: self.line_no, start, len, truncated, terminated, prefix_hash }))
     }
 }
 
@@ -140,7 +144,8 @@ mod tests {
         assert!(buf.ends_with(b"xxEND-ID"));
         assert!(buf.windows(MARK.len()).any(|w| w == MARK));
         let c = r.next_line(&mut buf).unwrap().unwrap();
-        assert_eq!((buf.as_slice(), c.no), (&b"last"[..], 3));
+        assert_eq!((buf.as_slice(), c.no, c.terminated), (&b"last"[..], 3, false));
+        assert!(a.terminated && b.terminated);
         assert!(r.next_line(&mut buf).unwrap().is_none());
         assert_eq!(r.offset(), data.len() as u64);
         assert_eq!(r.prefix_hash(), xxhash_rust::xxh3::xxh3_64(&data));

@@ -16,6 +16,15 @@ const MAX_ENTRIES_PER_KEY: usize = 64;
 pub struct Entry {
     pub offset: u64,
     pub prefix_hash: u64,
+    /// Which of the files that share a first line this is: part of its records' ids, so that a file rewritten
+    /// with the same first line (or another file that starts like it) never reuses the ids of the first one.
+    /// 0 for the first such file, which keeps the ids of stores written before generations existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gen: u32,
+}
+
+fn is_zero(g: &u32) -> bool {
+    *g == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,6 +56,11 @@ impl Manifest {
         self.files.get(key).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The generation for a file with first line `key` that matches none of the entries: one past the highest.
+    pub fn next_gen(&self, key: &str) -> u32 {
+        self.entries(key).iter().map(|e| e.gen.saturating_add(1)).max().unwrap_or(0)
+    }
+
     pub fn apply(&mut self, p: &Progress) {
         self.version = 1;
         let list = self.files.entry(p.key.clone()).or_default();
@@ -69,13 +83,28 @@ mod tests {
     #[test]
     fn progress_replaces_its_previous_entry() {
         let mut m = Manifest::default();
-        let a = Entry { offset: 10, prefix_hash: 1 };
-        let b = Entry { offset: 20, prefix_hash: 2 };
+        let a = Entry { offset: 10, prefix_hash: 1, gen: 0 };
+        let b = Entry { offset: 20, prefix_hash: 2, gen: 0 };
         m.apply(&Progress { key: "k".into(), replaces: None, entry: a });
         m.apply(&Progress { key: "k".into(), replaces: Some(a), entry: b });
         assert_eq!(m.entries("k"), &[b]);
         let back = Manifest::from_payload(&m.to_payload());
         assert_eq!(back, m);
         assert_eq!(Manifest::from_payload("garbage"), Manifest::default());
+    }
+
+    #[test]
+    fn generations_tell_files_with_one_first_line_apart() {
+        let mut m = Manifest::default();
+        assert_eq!(m.next_gen("k"), 0);
+        m.apply(&Progress { key: "k".into(), replaces: None, entry: Entry { offset: 10, prefix_hash: 1, gen: 0 } });
+        assert_eq!(m.next_gen("k"), 1);
+        m.apply(&Progress { key: "k".into(), replaces: None, entry: Entry { offset: 5, prefix_hash: 3, gen: 1 } });
+        assert_eq!(m.next_gen("k"), 2);
+        // Payloads written before generations existed read as generation 0, and generation 0 writes as before.
+        let old = Manifest::from_payload(r#"{"version":1,"files":{"k":[{"offset":10,"prefix_hash":1}]}}"#);
+        assert_eq!(old.entries("k")[0].gen, 0);
+        assert!(!old.to_payload().contains("gen"));
+        assert!(m.to_payload().contains(r#""gen":1"#));
     }
 }

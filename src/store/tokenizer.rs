@@ -76,7 +76,7 @@ pub fn chunks(text: &str) -> impl Iterator<Item = Chunk> + '_ {
 
 /// Alphanumeric runs inside `text[from..to]`, as byte offsets.
 pub fn words(text: &str, chunk: Chunk) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let s = &text[chunk.from..chunk.to];
+    let s = text.get(chunk.from..chunk.to).unwrap_or("");
     let mut idx = 0usize;
     std::iter::from_fn(move || {
         let tail = &s[idx..];
@@ -89,15 +89,19 @@ pub fn words(text: &str, chunk: Chunk) -> impl Iterator<Item = (usize, usize)> +
 
 /// Sub-parts of a chunk at `:`, `/`, `@`, trimmed like chunks.
 pub fn parts(text: &str, chunk: Chunk) -> impl Iterator<Item = Chunk> + '_ {
-    let s = &text[chunk.from..chunk.to];
-    let mut offset = 0usize;
+    let s = text.get(chunk.from..chunk.to).unwrap_or("");
     s.split(is_part_separator).filter_map(move |p| {
-        let start = chunk.from + offset;
-        offset += p.len() + 1;
+        // Offsets come from the piece itself, never from adding up separator lengths.
+        let start = chunk.from + sub_offset(s, p);
         let lead = p.len() - p.trim_start_matches(is_edge_punct).len();
         let t = p.trim_matches(is_edge_punct);
         (!t.is_empty()).then(|| Chunk { from: start + lead, to: start + lead + t.len() })
     })
+}
+
+/// Byte offset of `part`, a sub-slice of `whole`, inside `whole`.
+fn sub_offset(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize).min(whole.len())
 }
 
 pub fn lowercase_into(src: &str, dst: &mut String) {
@@ -119,11 +123,10 @@ fn lowercase_push(src: &str, dst: &mut String) {
 
 /// Maximal runs of alphanumerics and dots that hold more than one word, as byte offsets.
 pub fn dotted_runs(text: &str, chunk: Chunk) -> impl Iterator<Item = Chunk> + '_ {
-    let s = &text[chunk.from..chunk.to];
-    let mut offset = 0usize;
+    let s = text.get(chunk.from..chunk.to).unwrap_or("");
+    // The separators here may be multi-byte characters (`€`, `�`): offsets come from the piece itself.
     s.split(|c: char| !(c.is_alphanumeric() || c == '.')).filter_map(move |p| {
-        let start = chunk.from + offset;
-        offset += p.len() + 1;
+        let start = chunk.from + sub_offset(s, p);
         let t = p.trim_matches('.');
         let lead = p.len() - p.trim_start_matches('.').len();
         (t.contains('.') && t.split('.').filter(|w| !w.is_empty()).nth(1).is_some())
@@ -176,13 +179,16 @@ impl TokenBuf {
         t
     }
 
-    fn push(&mut self, text: &str, from: usize, to: usize, position: usize) {
+    /// `base` shifts the offsets: `text` may be a part of the indexed text.
+    fn push(&mut self, text: &str, from: usize, to: usize, position: usize, base: usize) {
+        // Spans come from char-aware splitting; a span that is not one is dropped rather than panicking.
+        let Some(src) = text.get(from..to) else { return };
         let t = self.slot();
-        t.offset_from = from;
-        t.offset_to = to;
+        t.offset_from = base + from;
+        t.offset_to = base + to;
         t.position = position;
         t.position_length = 1;
-        lowercase_push(&text[from..to], &mut t.text);
+        lowercase_push(src, &mut t.text);
     }
 }
 
@@ -245,7 +251,17 @@ impl Tokenizer for FwTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FwTokenStream<'a> {
         self.pending.clear();
-        index_tokenize_into(text, &mut self.pending);
+        // This runs on Tantivy's indexing threads, where a panic would take the whole writer (and every
+        // uncommitted record of the command) down. Any bug left in the tokenizer costs one document its
+        // compound tokens instead: it is indexed by whitespace-separated words.
+        let tokenized = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            index_tokenize_into(text, &mut self.pending);
+        }));
+        if tokenized.is_err() {
+            tracing::error!(len = text.len(), "tokenizer panicked; document indexed by plain words");
+            self.pending.clear();
+            fallback_tokenize_into(text, &mut self.pending);
+        }
         FwTokenStream { tokens: &mut self.pending, idx: 0 }
     }
 }
@@ -262,6 +278,16 @@ impl TokenStream for FwTokenStream<'_> {
 
     fn token_mut(&mut self) -> &mut Token {
         &mut self.tokens.tokens[self.idx - 1]
+    }
+}
+
+/// Lowercased whitespace-separated words, cut to [`MAX_WORD`] bytes: the tokenization of last resort.
+fn fallback_tokenize_into(text: &str, out: &mut TokenBuf) {
+    for (position, w) in text.split(|c: char| is_delimiter(c)).filter(|w| !w.is_empty()).enumerate() {
+        let from = sub_offset(text, w);
+        if w.len() <= MAX_WORD {
+            out.push(text, from, from + w.len(), position, 0);
+        }
     }
 }
 
@@ -300,29 +326,18 @@ fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usiz
         for (i, &(wf, wt)) in word_spans.iter().enumerate() {
             while ci < compounds.len() && compounds[ci].0 <= wf {
                 let (cf, ct) = compounds[ci];
-                if ct - cf <= MAX_COMPOUND {
-                    out.push(text, cf, ct, position + i);
-                    shift(out, base);
+                if ct.saturating_sub(cf) <= MAX_COMPOUND {
+                    out.push(text, cf, ct, position + i, base);
                 }
                 ci += 1;
             }
-            if wt - wf <= MAX_WORD {
-                out.push(text, wf, wt, position + i);
-                shift(out, base);
+            if wt.saturating_sub(wf) <= MAX_WORD {
+                out.push(text, wf, wt, position + i, base);
             }
         }
         position += word_spans.len();
     }
     position
-}
-
-fn shift(out: &mut TokenBuf, base: usize) {
-    if base > 0 {
-        if let Some(t) = out.tokens.get_mut(out.len.wrapping_sub(1)) {
-            t.offset_from += base;
-            t.offset_to += base;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -394,6 +409,56 @@ mod tests {
             ]
         );
         assert!(out.as_slice().iter().all(|t| t.offset_to <= text.len() && t.offset_from <= t.offset_to));
+    }
+
+    /// Regression: `/var/log/apt/eipp.log.xz` read as text panicked the index thread ("end byte index … is not a
+    /// char boundary"): a dotted run after a multi-byte separator (`�`, `€`) got offsets one byte per separator off.
+    #[test]
+    fn multibyte_separators_never_cut_a_character() {
+        let inputs = [
+            "a.b\u{fffd}c.d",
+            "\u{fffd}\u{fffd}x.y.z",
+            "7zXZ\u{0}\u{fffd}\u{fffd}F\u{fffd}!\u{fffd}\u{fffd}ab.cd\u{fffd}ef.gh",
+            "host\u{20ac}10.0.0.1\u{20ac}v2.1:9\u{fffd}\u{fffd}a.b@\u{1f600}c.d/e.f",
+        ];
+        for text in inputs {
+            let mut out = TokenBuf::default();
+            index_tokenize_into(text, &mut out);
+            for t in out.as_slice() {
+                let span = text.get(t.offset_from..t.offset_to);
+                assert_eq!(span.map(str::to_lowercase).as_deref(), Some(t.text.as_str()), "{text:?}");
+            }
+        }
+        let t = toks("a.b\u{fffd}c.d\u{20ac}e.f");
+        let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
+        for want in ["a.b", "c.d", "e.f"] {
+            assert!(texts.contains(&want), "{want} in {texts:?}");
+        }
+    }
+
+    #[test]
+    fn the_fallback_keeps_plain_words() {
+        let mut out = TokenBuf::default();
+        fallback_tokenize_into("Disk FULL on\u{fffd}host-1", &mut out);
+        let got: Vec<&str> = out.as_slice().iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(got, vec!["disk", "full", "on\u{fffd}host-1"]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any text, including what lossy UTF-8 conversion makes of random bytes: no panic, and every token is
+        /// the lowercased text at its offsets.
+        #[test]
+        fn arbitrary_text_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+                                       s in "\\PC{0,64}") {
+            for text in [String::from_utf8_lossy(&bytes).into_owned(), s.clone(), format!("{s}{ATTRS_START}k{KEY_SEP}{s}")] {
+                let mut out = TokenBuf::default();
+                index_tokenize_into(&text, &mut out);
+                for t in out.as_slice() {
+                    proptest::prop_assert!(text.get(t.offset_from..t.offset_to).is_some(), "{:?} in {:?}", t, text);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! `firewatch ingest`: files and stdin into the store, format detected per file and
 //! per line, bad records counted and reported, everything good kept.
 
+mod container;
+mod file;
+pub mod glob;
+pub mod progress;
+pub mod source;
+pub mod walk;
+
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +22,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::analysis::templates::{MinerConfig, TemplateMiner};
 use crate::model::{Alert, LogRecord, MetricPoint, RecordId, Resource, Severity, Signal};
+use crate::sources::container::K8sPath;
 use crate::sources::lines::{LineInfo, LineReader};
 use crate::sources::plaintext::TextParser;
 use crate::sources::timestamp::TsContext;
@@ -63,8 +71,15 @@ pub struct FileReport {
     /// Bytes already in the store from an earlier ingest, skipped.
     pub skipped_bytes: u64,
     pub bytes: u64,
-    /// Why the file could not be read at all.
+    /// Why the file could not be read at all, or not to its end.
     pub error: Option<String>,
+    /// Why the input was deliberately not read (binary data, not a regular file, a symlink loop): reported,
+    /// but not a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// The compression the content was decoded from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<&'static str>,
 }
 
 impl FileReport {
@@ -86,8 +101,8 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
-/// (service, region, host) of records that carry no OpenTelemetry resource.
-type ResourceKey = (Option<String>, Option<String>, Option<String>);
+/// (service, region, host, pod) of records that carry no OpenTelemetry resource.
+type ResourceKey = (Option<String>, Option<String>, Option<String>, Option<Arc<K8sPath>>);
 
 /// A text or JSON record waiting for possible continuation lines.
 struct Pending {
@@ -108,6 +123,8 @@ pub struct Ingestor<'a> {
     pub miner: TemplateMiner,
     /// Records per (template, hour), for `StateDb::add_template_counts`.
     pub template_counts: HashMap<(u32, i64), u64>,
+    /// Where a terminal is shown how far the work is; `None` draws nothing.
+    pub progress: Option<progress::Progress>,
 }
 
 /// State of one input while it is read.
@@ -117,6 +134,11 @@ struct Input {
     default_service: String,
     fallback_time: DateTime<Utc>,
     upsert: bool,
+    /// Records that start below this offset replace any stored record with their id: the record at the point an
+    /// earlier ingest stopped may have been stored then as a line still being written.
+    upsert_until: u64,
+    /// The file's generation among files with its first line (`manifest::Entry::gen`), part of every id.
+    gen: u32,
     replaces: Option<Entry>,
     docs: Vec<TantivyDocument>,
     upserts: Vec<(String, TantivyDocument)>,
@@ -125,10 +147,47 @@ struct Input {
     text: TextParser,
     last_time: Option<DateTime<Utc>>,
     pending: Option<Pending>,
-    formats: [u64; 4],
+    /// The first parts of a container line the runtime split (CRI `P`), waiting for the rest.
+    partial: Option<container::Partial>,
+    /// The pod a Kubernetes log path names, for every record's resource.
+    k8s: Option<Arc<K8sPath>>,
+    /// Where the reader is in the file on disk, for progress (a compressed file's content is longer).
+    position: Option<Arc<AtomicU64>>,
+    formats: [u64; FORMATS.len()],
 }
 
-const FORMATS: [&str; 4] = ["text", "json-lines", "otlp-json", "alertmanager"];
+const FORMATS: [&str; 6] = ["text", "json-lines", "otlp-json", "alertmanager", "cri", "docker-json"];
+const CRI: usize = 4;
+const DOCKER: usize = 5;
+
+impl Input {
+    /// Where progress must stop: before a record that may still get continuation lines or the rest of a split
+    /// line. `None` when nothing is held back.
+    fn held(&self) -> Option<Entry> {
+        let pending = self.pending.as_ref().map(|p| (p.start, p.start_hash));
+        let partial = self.partial.as_ref().map(|p| (p.start, p.start_hash));
+        let (offset, prefix_hash) = pending.into_iter().chain(partial).min_by_key(|(start, _)| *start)?;
+        Some(Entry { offset, prefix_hash, gen: self.gen })
+    }
+}
+
+/// The message a panic was raised with.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// A record's id: the file (its first line and generation), where its line starts, its index in the line.
+fn record_id(key_bytes: &[u8; 8], gen: u32, offset: u64, idx: u32) -> RecordId {
+    if gen == 0 {
+        RecordId::of(&[key_bytes, &offset.to_le_bytes(), &idx.to_le_bytes()])
+    } else {
+        RecordId::of(&[key_bytes, &offset.to_le_bytes(), &idx.to_le_bytes(), &gen.to_le_bytes()])
+    }
+}
 
 fn first_line_key(head: &[u8]) -> (String, [u8; 8]) {
     let end = memchr::memchr(b'\n', head).map_or(head.len(), |i| i + 1);
@@ -153,105 +212,28 @@ impl<'a> Ingestor<'a> {
             resources: HashMap::new(),
             miner: TemplateMiner::new(MinerConfig::default()),
             template_counts: HashMap::new(),
+            progress: None,
         }
     }
 
+    /// The default service of a file: its name without extension, and without what logrotate adds (`.2`,
+    /// `.gz`), so that `app.log`, `app.log.1` and `app.log.2.gz` are one service.
     fn stem(path: &Path) -> String {
-        path.file_stem().and_then(|s| s.to_str()).unwrap_or("stdin").to_lowercase()
+        let mut name = path.file_name().and_then(|s| s.to_str()).unwrap_or("stdin");
+        for ext in [".gz", ".xz", ".zst"] {
+            name = name.strip_suffix(ext).unwrap_or(name);
+        }
+        if let Some((base, n)) = name.rsplit_once('.') {
+            if !base.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                name = base;
+            }
+        }
+        Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name).to_lowercase()
     }
 
     /// What the ingestor holds once done: the manifest with this run's progress, the miner and template counts.
     pub fn into_parts(self) -> (Manifest, TemplateMiner, HashMap<(u32, i64), u64>) {
         (self.manifest, self.miner, self.template_counts)
-    }
-
-    pub fn ingest_path(&mut self, path: &Path) -> Result<FileReport, IngestError> {
-        let mut report = FileReport { path: path.display().to_string(), ..Default::default() };
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                report.error = Some(format!("cannot open: {e}"));
-                return Ok(report);
-            }
-        };
-        let meta = match file.metadata() {
-            Ok(m) if m.is_dir() => {
-                report.error = Some("is a directory".into());
-                return Ok(report);
-            }
-            Ok(m) => m,
-            Err(e) => {
-                report.error = Some(format!("cannot stat: {e}"));
-                return Ok(report);
-            }
-        };
-        let mut head = vec![0u8; 1024];
-        match read_full(&mut file, &mut head) {
-            Ok(n) => head.truncate(n),
-            Err(e) => {
-                report.error = Some(format!("cannot read: {e}"));
-                return Ok(report);
-            }
-        }
-        if head.is_empty() {
-            report.format = "empty".into();
-            return Ok(report);
-        }
-        let (key, key_bytes) = first_line_key(&head);
-        // Skip the prefix an earlier ingest already stored, if this file still starts with it.
-        let (skip, line_no, hasher, replaces) = match self.verified_prefix(&mut file, &key, meta.len()) {
-            Ok(v) => v,
-            Err(e) => {
-                report.error = Some(format!("cannot read: {e}"));
-                return Ok(report);
-            }
-        };
-        report.skipped_bytes = skip;
-        let mtime = meta.modified().ok().map(DateTime::<Utc>::from).unwrap_or(self.opts.ts.now);
-        let mut input = self.input(key, key_bytes, Self::stem(path), mtime, false, replaces);
-        let first = head.iter().copied().find(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
-        let document = skip == 0
-            && meta.len() <= MAX_DOCUMENT_BYTES
-            && match first {
-                Some(b'[') => true,
-                Some(b'{') => !first_line_is_json(&mut file, self.opts.max_line_bytes),
-                _ => false,
-            };
-        if document {
-            let mut whole = Vec::with_capacity(meta.len() as usize);
-            let read = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_end(&mut whole));
-            if let Err(e) = read {
-                report.error = Some(format!("cannot read: {e}"));
-                return Ok(report);
-            }
-            if self.try_document(&whole, &mut input, &mut report)? {
-                report.bytes = whole.len() as u64;
-                let mut h = Xxh3::new();
-                h.update(&whole);
-                let entry = Entry { offset: whole.len() as u64, prefix_hash: h.digest() };
-                self.flush(&mut input, Some(entry))?;
-                return Ok(self.finish(input, report));
-            }
-        }
-        let end = if self.opts.complete_lines_only {
-            match complete_end(&mut file, meta.len()) {
-                Ok(e) => e,
-                Err(e) => {
-                    report.error = Some(format!("cannot read: {e}"));
-                    return Ok(report);
-                }
-            }
-        } else {
-            meta.len()
-        };
-        if let Err(e) = file.seek(SeekFrom::Start(skip)) {
-            report.error = Some(format!("cannot seek: {e}"));
-            return Ok(report);
-        }
-        let body = BufReader::with_capacity(1 << 20, file.take(end.saturating_sub(skip)));
-        let reader = LineReader::new(body, skip, line_no, hasher, self.opts.max_line_bytes);
-        self.lines(reader, &mut input, &mut report)?;
-        Ok(self.finish(input, report))
     }
 
     /// Standard input cannot be skipped into, so its records replace any earlier copy by id.
@@ -269,12 +251,17 @@ impl<'a> Ingestor<'a> {
             report.format = "empty".into();
             return Ok(report);
         }
+        if let Some(why) = source::binary_reason(&head[..head.len().min(source::HEAD_BYTES)]) {
+            report.skipped = Some(why);
+            return Ok(report);
+        }
         let (key, key_bytes) = first_line_key(&head);
         let service = self.opts.service.clone().unwrap_or_else(|| "stdin".into());
         let mut input = self.input(key, key_bytes, service, self.opts.ts.now, true, None);
         let reader = LineReader::new(buf, 0, 0, Xxh3::new(), self.opts.max_line_bytes);
-        self.lines(reader, &mut input, &mut report)?;
-        Ok(self.finish(input, report))
+        self.lines(reader, &mut input, &mut report, false)?;
+        self.finish(&input, &mut report);
+        Ok(report)
     }
 
     fn input(
@@ -292,6 +279,8 @@ impl<'a> Ingestor<'a> {
             default_service: self.opts.service.clone().unwrap_or(stem),
             fallback_time,
             upsert,
+            upsert_until: 0,
+            gen: replaces.map_or(0, |e| e.gen),
             replaces,
             docs: Vec::new(),
             upserts: Vec::new(),
@@ -300,61 +289,40 @@ impl<'a> Ingestor<'a> {
             text: TextParser::default(),
             last_time: None,
             pending: None,
-            formats: [0; 4],
+            partial: None,
+            k8s: None,
+            position: None,
+            formats: [0; FORMATS.len()],
         }
     }
 
-    fn finish(&mut self, input: Input, mut report: FileReport) -> FileReport {
+    fn finish(&self, input: &Input, report: &mut FileReport) {
         let best = input.formats.iter().enumerate().max_by_key(|(_, n)| **n).filter(|(_, n)| **n > 0);
         report.format = best.map_or("empty", |(i, _)| FORMATS[i]).to_string();
         if input.formats.iter().filter(|n| **n > 0).count() > 1 {
             report.format.push_str(" (mixed)");
         }
-        report
     }
 
-    /// Longest manifest prefix this file still starts with: (offset, lines, hasher, entry).
-    fn verified_prefix(&self, file: &mut File, key: &str, len: u64) -> io::Result<(u64, u64, Xxh3, Option<Entry>)> {
-        let mut candidates: Vec<Entry> =
-            self.manifest.entries(key).iter().copied().filter(|e| e.offset <= len).collect();
-        candidates.sort_by_key(|e| e.offset);
-        let mut best = (0, 0, Xxh3::new(), None);
-        if candidates.is_empty() {
-            return Ok(best);
-        }
-        file.seek(SeekFrom::Start(0))?;
-        let mut hasher = Xxh3::new();
-        let mut lines = 0u64;
-        let mut pos = 0u64;
-        let mut buf = vec![0u8; 1 << 20];
-        for c in candidates {
-            while pos < c.offset {
-                let want = ((c.offset - pos) as usize).min(buf.len());
-                let n = read_full(file, &mut buf[..want])?;
-                if n == 0 {
-                    return Ok(best);
-                }
-                hasher.update(&buf[..n]);
-                lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-                pos += n as u64;
-            }
-            if hasher.digest() == c.prefix_hash {
-                best = (c.offset, lines, hasher.clone(), Some(c));
-            }
-        }
-        Ok(best)
-    }
-
-    /// The shared resource of records with these names; built once per distinct triple.
-    fn resource(&mut self, service: Option<String>, region: Option<String>, host: Option<String>) -> Arc<Resource> {
+    /// The shared resource of records with these names (and pod); built once per distinct key.
+    fn resource(
+        &mut self,
+        service: Option<String>,
+        region: Option<String>,
+        host: Option<String>,
+        k8s: Option<&Arc<K8sPath>>,
+    ) -> Arc<Resource> {
         self.resources
-            .entry((service, region, host))
-            .or_insert_with_key(|(service, region, host)| {
+            .entry((service, region, host, k8s.cloned()))
+            .or_insert_with_key(|(service, region, host, k8s)| {
                 let mut r = Resource::default();
                 for (key, value) in [("service.name", service), ("cloud.region", region), ("host.name", host)] {
                     if let Some(v) = value {
                         r.set(key, v);
                     }
+                }
+                for (key, value) in k8s.iter().flat_map(|k| k.attributes()) {
+                    r.set(key, value);
                 }
                 Arc::new(r)
             })
@@ -362,29 +330,30 @@ impl<'a> Ingestor<'a> {
     }
 
     fn id(input: &Input, offset: u64, idx: u32) -> RecordId {
-        RecordId::of(&[&input.key_bytes, &offset.to_le_bytes(), &idx.to_le_bytes()])
+        record_id(&input.key_bytes, input.gen, offset, idx)
     }
 
-    fn push_doc(input: &mut Input, id: RecordId, doc: TantivyDocument) {
-        if input.upsert {
+    /// `start`: offset of the record's first line.
+    fn push_doc(input: &mut Input, start: u64, id: RecordId, doc: TantivyDocument) {
+        if input.upsert || start < input.upsert_until {
             input.upserts.push((id.to_string(), doc));
         } else {
             input.docs.push(doc);
         }
     }
 
-    fn push_signal(&mut self, input: &mut Input, report: &mut FileReport, signal: Signal) {
+    fn push_signal(&mut self, input: &mut Input, report: &mut FileReport, start: u64, signal: Signal) {
         let f = &self.fields;
         match signal {
             Signal::Log(r) => {
                 report.logs += 1;
                 let template = self.miner.add(&r.body);
                 *self.template_counts.entry((template, r.timestamp.timestamp().div_euclid(3600))).or_default() += 1;
-                Self::push_doc(input, r.id, log_doc(f, &r, Some(template)));
+                Self::push_doc(input, start, r.id, log_doc(f, &r, Some(template)));
             }
             Signal::Span(s) => {
                 report.spans += 1;
-                Self::push_doc(input, s.id, span_doc(f, &s));
+                Self::push_doc(input, start, s.id, span_doc(f, &s));
             }
             Signal::Metric(m) => {
                 report.metrics += 1;
@@ -432,7 +401,7 @@ impl<'a> Ingestor<'a> {
         if let Some(alerts) = alertmanager::parse_document(&doc, now) {
             for (i, a) in alerts.into_iter().enumerate() {
                 match a {
-                    Ok(a) => self.push_signal(input, report, Signal::Alert(a)),
+                    Ok(a) => self.push_signal(input, report, 0, Signal::Alert(a)),
                     Err(e) => report.bad(0, format!("alert {i}: {e}"), false),
                 }
             }
@@ -445,7 +414,7 @@ impl<'a> Ingestor<'a> {
                     match item {
                         Value::Object(m) => {
                             let r = self.json_record(input, m, 0, i as u32);
-                            self.push_signal(input, report, Signal::Log(r));
+                            self.push_signal(input, report, 0, Signal::Log(r));
                             input.formats[1] += 1;
                         }
                         other => report.bad(0, format!("element {i} is {}, not an object", kind_of(&other)), false),
@@ -459,7 +428,7 @@ impl<'a> Ingestor<'a> {
             }
             Value::Object(m) => {
                 let r = self.json_record(input, m, 0, 0);
-                self.push_signal(input, report, Signal::Log(r));
+                self.push_signal(input, report, 0, Signal::Log(r));
                 input.formats[1] += 1;
                 Ok(true)
             }
@@ -469,10 +438,10 @@ impl<'a> Ingestor<'a> {
 
     fn otlp(&mut self, input: &mut Input, report: &mut FileReport, v: &Value, offset: u64, line: u64) {
         let mut idx = 0u32;
-        let key_bytes = input.key_bytes;
+        let (key_bytes, gen) = (input.key_bytes, input.gen);
         let mut next = || {
             idx += 1;
-            RecordId::of(&[&key_bytes, &offset.to_le_bytes(), &idx.to_le_bytes()])
+            record_id(&key_bytes, gen, offset, idx)
         };
         let mut conv = otlp_json::Converter { now: self.opts.ts.now, next_id: &mut next };
         let decoded = otlp_json::decode_request(v, &mut conv);
@@ -480,7 +449,7 @@ impl<'a> Ingestor<'a> {
             report.bad(line, e, false);
         }
         for s in decoded.signals {
-            self.push_signal(input, report, s);
+            self.push_signal(input, report, offset, s);
         }
         input.formats[2] += 1;
     }
@@ -490,7 +459,7 @@ impl<'a> Ingestor<'a> {
         let time = j.time.or(input.last_time).unwrap_or(input.fallback_time);
         input.last_time = Some(time);
         let service = j.service.or_else(|| Some(input.default_service.clone()));
-        let resource = self.resource(service, j.region, j.host);
+        let resource = self.resource(service, j.region, j.host, input.k8s.as_ref());
         let mut attributes = j.attributes;
         if j.time.is_none() {
             attributes.insert("firewatch.time".into(), Value::String("inferred".into()));
@@ -513,8 +482,8 @@ impl<'a> Ingestor<'a> {
         let time = t.time.or(input.last_time).unwrap_or(input.fallback_time);
         input.last_time = Some(time);
         let service = t.service.or_else(|| Some(input.default_service.clone()));
-        let resource = self.resource(service, None, t.host);
-        let mut attributes = Map::new();
+        let resource = self.resource(service, None, t.host, input.k8s.as_ref());
+        let mut attributes = t.attributes;
         if t.time.is_none() {
             attributes.insert("firewatch.time".into(), Value::String("inferred".into()));
         }
@@ -522,7 +491,7 @@ impl<'a> Ingestor<'a> {
             id: Self::id(input, offset, 0),
             timestamp: time,
             severity: t.severity,
-            body: line.to_string(),
+            body: t.body.unwrap_or_else(|| line.to_string()),
             time_span: t.time_span,
             resource,
             trace_id: None,
@@ -534,42 +503,68 @@ impl<'a> Ingestor<'a> {
 
     fn emit_pending(&mut self, input: &mut Input, report: &mut FileReport) {
         if let Some(p) = input.pending.take() {
-            self.push_signal(input, report, Signal::Log(p.record));
+            self.push_signal(input, report, p.start, Signal::Log(p.record));
         }
     }
 
+    /// `live`: the file may still be written to, so an unterminated last line may be cut short (see below).
     fn lines<R: BufRead>(
         &mut self,
         mut reader: LineReader<R>,
         input: &mut Input,
         report: &mut FileReport,
+        live: bool,
     ) -> Result<(), IngestError> {
         let mut buf = Vec::with_capacity(4096);
         let start_offset = reader.offset();
+        // Where the lines read so far end; on a read error, progress stops here, never inside a line.
+        let mut end = Entry { offset: reader.offset(), prefix_hash: reader.prefix_hash(), gen: input.gen };
         loop {
             let info: LineInfo = match reader.next_line(&mut buf) {
                 Ok(Some(i)) => i,
                 Ok(None) => break,
                 Err(e) => {
-                    report.error = Some(format!("read error after {} bytes: {e}", reader.offset()));
+                    report.error = Some(format!("read error after {} bytes: {e}", end.offset));
                     break;
                 }
             };
-            self.line(input, report, &buf, info);
+            // A parser bug on one line costs that line, reported, not the rest of the file.
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.line(input, report, &buf, info);
+            }));
+            if let Err(panic) = parsed {
+                report.bad(info.no, format!("internal error, not stored: {}", panic_message(&*panic)), false);
+            }
+            end = Entry { offset: reader.offset(), prefix_hash: reader.prefix_hash(), gen: input.gen };
+            if live && !info.terminated {
+                // The last line of a live file may still be being written. It is stored, but progress stops at
+                // the start of its record: the next ingest reads it again, and what it has become replaces it
+                // under the same id (it starts in that ingest's rewrite zone).
+                end =
+                    input.held().unwrap_or(Entry { offset: info.start, prefix_hash: info.prefix_hash, gen: input.gen });
+            }
             if input.docs.len() + input.upserts.len() >= BATCH_DOCS || input.metrics.len() >= BATCH_DOCS {
                 // Progress stops before a record that may still get continuation lines: after a crash, the
                 // next run starts at that record, and every record before it was committed with the progress.
-                let entry = match &input.pending {
-                    Some(p) => Entry { offset: p.start, prefix_hash: p.start_hash },
-                    None => Entry { offset: reader.offset(), prefix_hash: reader.prefix_hash() },
-                };
+                let entry = input.held().unwrap_or(end);
                 self.flush(input, Some(entry))?;
             }
+            if info.no.is_multiple_of(progress::EVERY_LINES) {
+                if let Some(p) = &self.progress {
+                    let position = input.position.as_ref().map_or(reader.offset(), |a| a.load(Ordering::Relaxed));
+                    p.at(position, report.records());
+                }
+            }
         }
+        if let Some(part) = input.partial.as_ref().filter(|_| live) {
+            // A line the runtime split whose last part is not written yet: stored as it is, and read again, all
+            // of it, by the next ingest, which replaces it.
+            end = Entry { offset: part.start, prefix_hash: part.start_hash, gen: input.gen };
+        }
+        self.flush_partial(input, report);
         self.emit_pending(input, report);
         report.bytes = reader.offset() - start_offset;
-        let entry = Entry { offset: reader.offset(), prefix_hash: reader.prefix_hash() };
-        self.flush(input, Some(entry))
+        self.flush(input, Some(end))
     }
 
     fn line(&mut self, input: &mut Input, report: &mut FileReport, bytes: &[u8], info: LineInfo) {
@@ -590,9 +585,17 @@ impl<'a> Ingestor<'a> {
         if text.contains('\0') {
             report.bad(info.no, "contains NUL bytes, stored (shown escaped)", true);
         }
+        if let Some(env) = crate::sources::container::cri(&text, &self.opts.ts) {
+            self.container_line(input, report, env, info, false);
+            return;
+        }
         if trimmed.starts_with('{') && !info.truncated {
             match serde_json::from_str::<Value>(trimmed) {
-                Ok(Value::Object(m)) => {
+                Ok(Value::Object(mut m)) => {
+                    if let Some(env) = crate::sources::container::docker(&mut m, &self.opts.ts) {
+                        self.container_line(input, report, env, info, true);
+                        return;
+                    }
                     self.emit_pending(input, report);
                     self.json_object(input, report, m, info);
                     return;
@@ -637,7 +640,7 @@ impl<'a> Ingestor<'a> {
         if let Some(alerts) = alertmanager::parse_document(&v, now) {
             for a in alerts {
                 match a {
-                    Ok(a) => self.push_signal(input, report, Signal::Alert(a)),
+                    Ok(a) => self.push_signal(input, report, info.start, Signal::Alert(a)),
                     Err(e) => report.bad(info.no, e, false),
                 }
             }
@@ -646,7 +649,7 @@ impl<'a> Ingestor<'a> {
         }
         let Value::Object(m) = v else { return };
         let r = self.json_record(input, m, info.start, 0);
-        self.push_signal(input, report, Signal::Log(r));
+        self.push_signal(input, report, info.start, Signal::Log(r));
         input.formats[1] += 1;
     }
 }
@@ -662,43 +665,24 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// Whether the file's first line is a complete JSON value (JSON lines rather than one
-/// pretty-printed document).
-fn first_line_is_json(file: &mut File, max: usize) -> bool {
-    if file.seek(SeekFrom::Start(0)).is_err() {
-        return false;
-    }
-    let mut line = Vec::new();
-    let mut r = BufReader::new(file.by_ref().take(max as u64));
-    if r.read_until(b'\n', &mut line).is_err() {
-        return false;
-    }
-    serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Offset just past the file's last newline (its length when it ends with one, or when no newline is in the
-/// last 64 KiB: such a line is taken as it is rather than held back forever).
-fn complete_end(file: &mut File, len: u64) -> io::Result<u64> {
-    let window = len.min(64 << 10);
-    let mut tail = vec![0u8; window as usize];
-    file.seek(SeekFrom::Start(len - window))?;
-    let n = read_full(file, &mut tail)?;
-    tail.truncate(n);
-    Ok(match memchr::memrchr(b'\n', &tail) {
-        Some(i) => len - window + i as u64 + 1,
-        None => len,
-    })
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    #[test]
+    fn rotated_files_keep_their_service() {
+        for (path, want) in [
+            ("/var/log/app.log", "app"),
+            ("/var/log/app.log.1", "app"),
+            ("/var/log/app.log.2.gz", "app"),
+            ("/var/log/apt/eipp.log.xz", "eipp"),
+            ("syslog.3.zst", "syslog"),
+            ("Payments.JSONL", "payments"),
+            ("v1.2", "v1"),
+            ("dump.1", "dump"),
+            ("123", "123"),
+        ] {
+            assert_eq!(Ingestor::stem(Path::new(path)), want, "{path}");
         }
     }
-    Ok(n)
 }
