@@ -373,3 +373,85 @@ fn a_failing_endpoint_is_retried_then_the_answer_is_offline_and_says_why() {
     assert!(text.contains("answered offline"), "{text}");
     assert!(text.contains(offline["answer"].as_str().unwrap()), "{text}");
 }
+
+#[path = "common/planted.rs"]
+mod planted;
+
+/// Seven planted kinds a line: every line fits one search (20 results) and one evidence item.
+fn planted_logs(fw: &Fw, all: &[planted::Planted]) -> std::path::PathBuf {
+    let mut lines = String::new();
+    for (i, group) in all.chunks(7).enumerate() {
+        let parts: Vec<&str> = group.iter().map(|p| p.text.as_str()).collect();
+        let line = json!({"timestamp": format!("2026-11-20T15:{:02}:00Z", i + 1), "level": "error",
+                          "service": "checkout", "message": format!("kindplant {i} failed: {}", parts.join(" ; "))});
+        lines.push_str(&format!("{line}\n"));
+    }
+    fw.write("planted.jsonl", lines.as_bytes())
+}
+
+/// Asserts that no planted secret is in `haystack`, naming every one that is.
+fn assert_none_leaked(all: &[planted::Planted], haystack: &str, what: &str) {
+    let leaked: Vec<&str> = all.iter().filter(|p| haystack.contains(&p.secret)).map(|p| p.kind).collect();
+    assert!(leaked.is_empty(), "{} kinds left the host in {what}: {leaked:?}", leaked.len());
+}
+
+#[test]
+fn no_planted_kind_leaves_the_host_from_logs_or_the_question() {
+    let all = planted::planted();
+    assert!(all.len() >= 70, "at least 70 kinds, got {}", all.len());
+    let lines = all.len().div_ceil(7);
+    assert!(lines <= 20, "one search returns them all");
+    let fw = Fw::new();
+    let logs = planted_logs(&fw, &all);
+    fw.ok(&["ingest", logs.to_str().unwrap()]);
+    assert_eq!(fw.count("kindplant"), lines as u64);
+
+    // The logs reach the model through a tool call.
+    let (url, cap) = serve(vec![
+        Reply::Tool("search_logs", json!({"query": "kindplant", "limit": 20})),
+        Reply::Text("Checkout failed on credentials [E1].".into()),
+    ]);
+    let cfg = config(&fw, &url, "context_tokens = 65536\n");
+    let v = ask_json(&fw, &cfg, "why did checkout fail at 15:05");
+    let sent = cap.texts();
+    assert_eq!(sent.len(), 2, "a tool round, then the answer");
+    let second: Value = serde_json::from_str(&sent[1]).unwrap();
+    let tool_msg = second["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").expect("a tool message");
+    let content = tool_msg["content"].as_str().unwrap();
+    for i in 0..lines {
+        assert!(content.contains(&format!("kindplant {i} failed")), "line {i} was sent: {content}");
+    }
+    // The secrets were found, not merely cut off by the window: about one placeholder
+    // each (a `Cookie:` header takes the rest of its line, neighbours included).
+    let redacted = v["llm"]["redacted"].as_array().unwrap();
+    assert!(redacted.len() * 10 >= all.len() * 9, "{} placeholders for {} kinds", redacted.len(), all.len());
+
+    // The same secrets typed into the question: every kind in one question.
+    let pasted: Vec<&str> = all.iter().map(|p| p.text.as_str()).collect();
+    let question = format!("why did checkout fail at 15:05? I pasted what I saw: {}", pasted.join(" ; "));
+    let (url2, cap2) = serve(vec![Reply::Text("See [E1].".into())]);
+    let cfg2 = config(&fw, &url2, "tools = false\ncontext_tokens = 65536\n");
+    let v2 = ask_json(&fw, &cfg2, &question);
+    let sent2 = cap2.texts();
+    assert_eq!(sent2.len(), 1);
+    let user =
+        serde_json::from_str::<Value>(&sent2[0]).unwrap()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(user.contains("I pasted what I saw:"), "the question was sent: {user}");
+    assert!(user.contains("[TOKEN_") && user.contains("[CARD_") && user.contains("[IBAN_"), "{user}");
+
+    for (n, body) in sent.iter().chain(&sent2).enumerate() {
+        assert_none_leaked(&all, body, &format!("request body {n}"));
+    }
+    for out in [&v, &v2] {
+        assert_none_leaked(&all, &out["llm"].to_string(), "the JSON report's llm section");
+    }
+    let db = StateDb::open(&fw.data_dir()).unwrap();
+    let requests = db.audit(Some("llm_request")).unwrap();
+    assert_eq!(requests.len(), 3);
+    let answers = db.audit(Some("llm_answer")).unwrap();
+    assert_eq!(answers.len(), 2);
+    for row in requests.iter().chain(&answers) {
+        assert_none_leaked(&all, &row.detail.to_string(), "an audit row");
+    }
+    assert!(answers[1].detail["question"].as_str().unwrap().contains("I pasted what I saw:"));
+}
