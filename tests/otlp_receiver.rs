@@ -562,3 +562,154 @@ async fn python_sdk_retry_after_a_lost_ack_reuses_record_ids() {
     check_exactly_once(&srv, &sent);
     srv.stop().await;
 }
+
+/// A client that sends a request head declaring a 4 KiB body, then `sent` bytes of it, then
+/// stalls with the connection open.
+async fn slow_body(addr: SocketAddr, sent: usize) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = "POST /v1/logs HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n";
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&vec![b' '; sent]).await.unwrap();
+    s
+}
+
+/// A client that sends part of a request head, then stalls.
+async fn slow_head(addr: SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"POST /v1/logs HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    s
+}
+
+/// What a stalled client reads before the server closes: `None` if still open after `wait`.
+async fn read_until_closed(s: &mut tokio::net::TcpStream, wait: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(wait, read).await.ok()?;
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+/// A client without connection reuse, so each request opens a connection of its own.
+fn fresh_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).pool_max_idle_per_host(0).build().unwrap()
+}
+
+fn json_logs(body: &str) -> Vec<u8> {
+    serde_json::to_vec(&log_request(&[body])).unwrap()
+}
+
+/// The attack: before, 8 connections trickling their bodies held every decode permit
+/// and the receiver answered 503 to everyone for as long as they stayed open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_requests_answer_within_a_second_while_100_slow_bodies_are_connected() {
+    let cfg = OtlpConfig { header_timeout: Duration::from_secs(1), body_timeout: Duration::from_secs(60), ..cfg() };
+    let srv = start(cfg, 64, Collector::Ack).await;
+    let mut slow = Vec::new();
+    for _ in 0..100 {
+        slow.push(slow_body(srv.addr, 1).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = fresh_client();
+    // Over 3 s, past the header timeout: the slow bodies are not cut by it and still stall.
+    for i in 0..15 {
+        let t = Instant::now();
+        let resp = post(&c, &srv.url("/v1/logs"), "application/json", None, json_logs(&format!("ok {i}"))).await;
+        let took = t.elapsed();
+        assert_eq!(resp.status(), 200, "request {i}");
+        assert!(took < Duration::from_secs(1), "request {i} took {took:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(srv.logs().len(), 15);
+    for s in slow.iter_mut().take(5) {
+        assert_eq!(read_until_closed(s, Duration::from_millis(100)).await, None, "slow body still connected");
+    }
+    drop(slow);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_heads_are_closed_after_the_header_timeout() {
+    let timeout = Duration::from_millis(500);
+    let srv = start(OtlpConfig { header_timeout: timeout, ..cfg() }, 16, Collector::Ack).await;
+    let t = Instant::now();
+    let mut clients = Vec::new();
+    for i in 0..200 {
+        clients.push(if i % 10 == 0 {
+            // Connected, never sends a byte.
+            tokio::net::TcpStream::connect(srv.addr).await.unwrap()
+        } else {
+            slow_head(srv.addr).await
+        });
+    }
+    let reads =
+        clients.into_iter().map(|mut s| tokio::spawn(async move { read_until_closed(&mut s, timeout * 8).await }));
+    for r in reads {
+        assert_eq!(r.await.unwrap().as_deref(), Some(""), "closed without an answer");
+    }
+    let took = t.elapsed();
+    assert!(took >= timeout && took < timeout * 6, "all 200 closed after {took:?}");
+    // And the receiver still answers.
+    let resp = post(&fresh_client(), &srv.url("/v1/logs"), "application/json", None, json_logs("after")).await;
+    assert_eq!(resp.status(), 200);
+    srv.stop().await;
+}
+
+/// Over `max_connections` a client waits in the accept backlog; the slot holders trickling
+/// their bodies get 408 at the body timeout, and the waiting request is then served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_get_408_and_connections_over_the_cap_wait_for_a_slot() {
+    let body_timeout = Duration::from_millis(800);
+    let srv = start(OtlpConfig { body_timeout, max_connections: 4, ..cfg() }, 16, Collector::Ack).await;
+    let t = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        slow.push(slow_body(srv.addr, 1).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let url = srv.url("/v1/logs");
+    let waiting = tokio::spawn(async move {
+        let resp = post(&fresh_client(), &url, "application/json", None, json_logs("queued")).await;
+        (resp.status(), Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "a fifth connection is not served while 4 slots are held");
+    for s in &mut slow {
+        let answer = read_until_closed(s, Duration::from_secs(5)).await.expect("closed after the 408");
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("request body not received within"), "{answer}");
+    }
+    let (status, at) = waiting.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(at - t >= body_timeout, "served once a slot was freed");
+    assert_eq!(srv.logs().len(), 1);
+    srv.stop().await;
+}
+
+/// Bodies being read draw on a byte budget of `max_in_flight × max_body_bytes`: one that would
+/// overdraw it is answered 503, and the budget comes back when the holder goes away.
+#[tokio::test]
+async fn buffered_bodies_stay_within_the_byte_budget() {
+    let cfg = OtlpConfig { max_in_flight: 1, max_body_bytes: 4096, ..cfg() };
+    let srv = start(cfg, 16, Collector::Ack).await;
+    let hog = slow_body(srv.addr, 4000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = fresh_client();
+    let resp = post(&c, &srv.url("/v1/logs"), "application/json", None, json_logs("squeezed")).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    drop(hog);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let resp = post(&c, &srv.url("/v1/logs"), "application/json", None, json_logs("room again")).await;
+    assert_eq!(resp.status(), 200);
+    srv.stop().await;
+}

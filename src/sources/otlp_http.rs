@@ -6,6 +6,16 @@
 //! acknowledged record is durable. A full collector channel, a failed commit or a slow
 //! one is answered 503 with `Retry-After`, which exporters retry; record ids derive from
 //! the records' content, so a retried request overwrites instead of duplicating.
+//!
+//! Slow clients cannot starve the others. Headers must arrive within `header_timeout` (an
+//! idle keep-alive connection is closed after it too) and the whole body within
+//! `body_timeout` (else 408 and the connection closes); at most `max_connections` are
+//! served at once, and further ones wait in the kernel's accept backlog until a slot frees,
+//! which a stalled holder does within those timeouts. A decode permit (`max_in_flight`) is taken
+//! only once the body has been read, so a trickling body holds a connection slot, never
+//! the decode and commit capacity. Bodies being read count against a byte budget of
+//! `max_in_flight × max_body_bytes`, so memory stays bounded however many connections are
+//! open; a request that would overdraw it is answered 503.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -21,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -29,7 +39,7 @@ use prost::Message;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::feed::{Batch, Health, SourceEvent};
 use super::otlp_json::{self, Converter};
@@ -47,6 +57,15 @@ pub struct OtlpConfig {
     pub max_in_flight: usize,
     /// The `Retry-After` sent with 503 answers.
     pub retry_after: Duration,
+    /// Time from a connection's first byte (or its previous answer) to a complete request
+    /// head; past it the connection is closed.
+    pub header_timeout: Duration,
+    /// Time from a complete head to a complete body; past it the answer is 408.
+    pub body_timeout: Duration,
+    /// Connections served at once; more wait in the accept backlog.
+    pub max_connections: usize,
+    /// Told the status of every answer.
+    pub on_status: Option<super::accept::StatusHook>,
 }
 
 impl Default for OtlpConfig {
@@ -57,6 +76,10 @@ impl Default for OtlpConfig {
             ack_timeout: Duration::from_secs(10),
             max_in_flight: 8,
             retry_after: Duration::from_secs(1),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            on_status: None,
         }
     }
 }
@@ -104,6 +127,8 @@ struct Inner {
     source: String,
     tx: mpsc::Sender<SourceEvent>,
     in_flight: Arc<Semaphore>,
+    /// Bytes of request bodies held at once, one permit per byte.
+    buffered: Arc<Semaphore>,
 }
 
 /// Serves OTLP/HTTP on `listener` until `shutdown` completes; requests in flight then finish.
@@ -117,9 +142,19 @@ pub async fn serve(
     let source = source.into();
     // Best effort: a full channel must not keep the receiver from starting.
     let _ = tx.try_send(SourceEvent::Health { source: source.clone(), health: Health::Ok { since: Utc::now() } });
-    let in_flight = Arc::new(Semaphore::new(cfg.max_in_flight.max(1)));
-    let inner = Arc::new(Inner { cfg, source, tx, in_flight });
-    axum::serve(listener, router(inner)).with_graceful_shutdown(shutdown).await?;
+    let max_in_flight = cfg.max_in_flight.max(1);
+    let in_flight = Arc::new(Semaphore::new(max_in_flight));
+    // As much as the decode permits held before bodies were read outside them.
+    let budget = max_in_flight.saturating_mul(cfg.max_body_bytes.max(1)).min(Semaphore::MAX_PERMITS);
+    let buffered = Arc::new(Semaphore::new(budget));
+    let limits = super::accept::ConnLimits {
+        header_timeout: cfg.header_timeout,
+        max_connections: cfg.max_connections.max(1),
+        drain: cfg.body_timeout + cfg.ack_timeout,
+        on_status: cfg.on_status.clone(),
+    };
+    let inner = Arc::new(Inner { cfg, source, tx, in_flight, buffered });
+    super::accept::serve(listener, router(inner), limits, "otlp receiver", shutdown).await;
     Ok(())
 }
 
@@ -159,6 +194,7 @@ fn reject_response(inner: &Inner, enc: Encoding, r: Reject) -> Response {
     // gRPC codes matching the HTTP status, as the OTLP spec maps them.
     let code = match r.status {
         StatusCode::BAD_REQUEST => 3,
+        StatusCode::REQUEST_TIMEOUT => 4,
         StatusCode::PAYLOAD_TOO_LARGE => 8,
         StatusCode::SERVICE_UNAVAILABLE => 14,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => 3,
@@ -174,6 +210,10 @@ fn reject_response(inner: &Inner, enc: Encoding, r: Reject) -> Response {
             (r.status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
     };
+    if r.status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body may still trickle in: do not wait for it on this connection.
+        resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if r.status == StatusCode::SERVICE_UNAVAILABLE {
         let secs = inner.cfg.retry_after.as_secs().max(1);
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -260,11 +300,48 @@ fn too_large(limit: usize) -> Reject {
     Reject::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over the {limit}-byte limit"))
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Reject> {
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
-        Err(e) => Err(Reject::new(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}"))),
+/// Reads the whole body within `body_timeout`. Its bytes are drawn from the receiver's
+/// buffer budget as they arrive and stay drawn, through the returned permit, until the
+/// request is answered.
+async fn read_body(inner: &Inner, body: Body) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Reject> {
+    let limit = inner.cfg.max_body_bytes;
+    let read = async {
+        let mut body = body;
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut total = 0usize;
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame
+                .map_err(|e| Reject::new(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")))?;
+            // Trailers carry nothing OTLP uses.
+            let Ok(data) = frame.into_data() else { continue };
+            total = total.saturating_add(data.len());
+            if total > limit {
+                return Err(too_large(limit));
+            }
+            let n = u32::try_from(data.len()).map_err(|_| too_large(limit))?;
+            let permit = inner.buffered.clone().try_acquire_many_owned(n).map_err(|_| {
+                Reject::new(StatusCode::SERVICE_UNAVAILABLE, "receiver busy: too much request data buffered")
+            })?;
+            match held.as_mut() {
+                Some(h) => h.merge(permit),
+                None => held = Some(permit),
+            }
+            chunks.push(data);
+        }
+        let bytes = match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => Bytes::from(chunks.concat()),
+        };
+        Ok((bytes, held))
+    };
+    match tokio::time::timeout(inner.cfg.body_timeout, read).await {
+        Ok(r) => r,
+        Err(_) => Err(Reject::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("request body not received within {} s", inner.cfg.body_timeout.as_secs_f64()),
+        )),
     }
 }
 
@@ -304,13 +381,14 @@ async fn accept(inner: &Inner, kind: Kind, enc: Encoding, headers: &HeaderMap, b
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    // Bounds the memory held by bodies being read and decoded at once.
+    let (raw, _buffered) = read_body(inner, body).await?;
+    // Taken only now, so a client trickling its body cannot hold decode capacity; this
+    // bounds the memory of bodies being inflated and decoded at once.
     let _permit = inner
         .in_flight
         .clone()
         .try_acquire_owned()
         .map_err(|_| Reject::new(StatusCode::SERVICE_UNAVAILABLE, "receiver busy: too many requests in flight"))?;
-    let raw = read_body(body, limit).await?;
     let decoded = tokio::task::spawn_blocking(move || -> Result<Decoded, Reject> {
         let bytes = if gzip {
             let inflated = gunzip(&raw, limit).map_err(|(big, msg)| {
