@@ -1,7 +1,10 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use firewatch::cli::Cli;
+use firewatch::cmd::{write_json_error, ErrorKind};
+use firewatch::sanitize::{self, terminal_safe};
 
 // Indexing allocates and frees millions of small strings across threads: mimalloc is
 // faster there than glibc's malloc and does not bloat resident memory with per-thread arenas.
@@ -9,13 +12,52 @@ use firewatch::cli::Cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let json = cli.wants_json();
     match firewatch::cmd::run(cli) {
         Ok(code) => code,
+        // A reader that stopped reading (`| head`) is not an error, as for cat or grep.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // The chain quotes paths and values (file names, labels, config values): escaped,
+            // and on one line.
             let msg = format!("{e:#}");
-            eprintln!("firewatch: {}", firewatch::sanitize::terminal_safe(&msg));
+            if json {
+                write_json_error(1, ErrorKind::of(&e), &msg);
+            } else {
+                let _ = writeln!(sanitize::stderr(), "firewatch: {}", terminal_safe(&msg));
+            }
             ExitCode::from(1)
         }
     }
+}
+
+/// Clap's own report of a bad command line, help and version. An error quotes the argument
+/// it refused, which can be a hostile file name: then it is written plain (no colours), through
+/// the escaping writer. Anything else is clap's as it is.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let code = u8::try_from(e.exit_code()).unwrap_or(2);
+    // A usage error of a command run with --json is JSON too; help and version are not errors.
+    if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+        write_json_error(code, ErrorKind::Usage, e.render().to_string().trim_end());
+        return ExitCode::from(code);
+    }
+    let plain = e.render().to_string();
+    if !e.use_stderr() || sanitize::stream_safe(&plain) {
+        e.exit()
+    }
+    let _ = write!(sanitize::stderr(), "{plain}");
+    ExitCode::from(code)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind))
+            == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }

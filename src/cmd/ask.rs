@@ -24,12 +24,12 @@ use crate::copilot::prompts::Prompts;
 use crate::copilot::redact::Redactor;
 use crate::copilot::tools::StoreTools;
 use crate::runbooks::suggest;
-use crate::sanitize::terminal_safe;
+use crate::sanitize::{self, safe_join, terminal_safe};
 use crate::store::state::{actor, StateDb};
 use crate::store::{scan, Store};
 use crate::timearg;
 
-/// What `--json` adds to the DESIGN.md contract when the LLM was asked.
+/// What `--json` adds to the contract in docs/contracts.md when the LLM was asked.
 #[derive(Debug, Serialize)]
 struct LlmReport {
     model: String,
@@ -120,7 +120,7 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         // The offline answer cites only what it put in the pack; check anyway, as every answer is.
         let ids: Vec<&str> = answer.evidence.iter().map(|e| e.id.as_str()).collect();
         let report = cite::check(&answer.answer, &ids);
-        let mut out = std::io::stdout().lock();
+        let mut out = sanitize::stdout();
         if args.json {
             print_json(&mut out, &answer, None)?;
         } else {
@@ -147,8 +147,9 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
     };
     let json_mode = args.json;
     if !json_mode {
-        print_header(&mut std::io::stdout().lock(), &answer)?;
-        println!();
+        let mut out = sanitize::stdout();
+        print_header(&mut out, &answer)?;
+        writeln!(out)?;
     }
     let events = |e: AgentEvent| {
         if json_mode {
@@ -156,22 +157,29 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         }
         match e {
             AgentEvent::Token(t) => {
-                let mut out = std::io::stdout().lock();
+                let mut out = sanitize::stdout();
                 let _ = write!(out, "{}", terminal_safe(&t));
                 let _ = out.flush();
             }
+            // The tool's name is the model's choice: as untrusted as its arguments.
             AgentEvent::ToolCall { name, arguments } => {
-                eprintln!("  [tool] {name} {}", terminal_safe(&arguments));
+                let _ = writeln!(sanitize::stderr(), "  [tool] {} {}", terminal_safe(&name), terminal_safe(&arguments));
             }
-            AgentEvent::ToolResult { name, added, error } => match error {
-                Some(e) => eprintln!("  [tool] {name} failed: {}", terminal_safe(&e)),
-                None => eprintln!(
-                    "  [tool] {name} -> {}",
-                    if added.is_empty() { "nothing".into() } else { added.join(", ") }
-                ),
-            },
+            AgentEvent::ToolResult { name, added, error } => {
+                let _ = match error {
+                    Some(e) => {
+                        writeln!(sanitize::stderr(), "  [tool] {} failed: {}", terminal_safe(&name), terminal_safe(&e))
+                    }
+                    None => writeln!(
+                        sanitize::stderr(),
+                        "  [tool] {} -> {}",
+                        terminal_safe(&name),
+                        if added.is_empty() { "nothing".into() } else { safe_join(&added, ", ") }
+                    ),
+                };
+            }
             AgentEvent::Retry { attempt, error } => {
-                eprintln!("  [llm] retry {attempt} after: {}", terminal_safe(&error))
+                let _ = writeln!(sanitize::stderr(), "  [llm] retry {attempt} after: {}", terminal_safe(&error));
             }
             AgentEvent::Step(_) => {}
         }
@@ -186,7 +194,7 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let Some(outcome) = outcome else {
-        eprintln!("\ncancelled");
+        writeln!(sanitize::stderr(), "\ncancelled")?;
         return Ok(ExitCode::from(130));
     };
     let redacted: Vec<Redaction> =
@@ -205,7 +213,7 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
         json!({"question": redactor.clone().redact(&question), "answer": raw, "incident": answer.incident, "steps": r.steps,
                "tokens": r.tokens, "citations": r.citations, "fallback": r.fallback, "tool_calls": r.tool_calls})
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = sanitize::stdout();
     match outcome {
         Ok(LlmAnswer { text, raw, evidence, citations, tokens, steps, tool_calls }) => {
             report.steps = steps;
@@ -220,7 +228,11 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
             } else {
                 writeln!(out, "\n")?;
                 if !citations.unknown.is_empty() {
-                    writeln!(out, "citation check: {} cited but not in the evidence", citations.unknown.join(", "))?;
+                    writeln!(
+                        out,
+                        "citation check: {} cited but not in the evidence",
+                        safe_join(&citations.unknown, ", ")
+                    )?;
                 }
                 if !citations.grounded {
                     writeln!(out, "citation check: ungrounded, the answer cites no evidence")?;
@@ -231,8 +243,8 @@ pub fn run(ctx: &Ctx, args: &AskArgs) -> anyhow::Result<ExitCode> {
                 writeln!(
                     out,
                     "\nllm: {} at {}, {} step{}, {} tokens ({} prompt + {} completion{})",
-                    report.model,
-                    report.endpoint,
+                    terminal_safe(&report.model),
+                    terminal_safe(&report.endpoint),
                     steps,
                     if steps == 1 { "" } else { "s" },
                     tokens.total,
@@ -270,7 +282,7 @@ fn runbooks_for(ctx: &Ctx, analysis: &Analysis, answer: &Answer, known: &Known) 
     let lib = match super::runbooks::library(ctx) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("runbooks not suggested: {e}");
+            let _ = writeln!(sanitize::stderr(), "runbooks not suggested: {}", terminal_safe(&e.to_string()));
             return Vec::new();
         }
     };
@@ -345,7 +357,7 @@ fn proposal(text: &str, id: &str) -> Option<BTreeMap<String, String>> {
 }
 
 fn print_json(out: &mut impl Write, answer: &Answer, llm: Option<&LlmReport>) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &Output { answer, llm })?;
+    sanitize::json::to_writer_pretty(&mut *out, &Output { answer, llm })?;
     writeln!(out)?;
     Ok(())
 }
@@ -355,8 +367,8 @@ fn print_header(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
     writeln!(
         out,
         "understood: services [{}], regions [{}], symptom {}, from {} to {}",
-        i.services.join(", "),
-        i.regions.join(", "),
+        safe_join(&i.services, ", "),
+        safe_join(&i.regions, ", "),
         i.symptom.map_or("-".to_string(), |s| format!("{s:?}").to_lowercase()),
         i.window.start.to_rfc3339(),
         i.window.end.to_rfc3339()
@@ -369,19 +381,33 @@ fn print_header(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
 
 fn print_details(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
     for e in &answer.evidence {
-        let svc = e.service.as_deref().unwrap_or("-");
-        writeln!(out, "[{}] {} {} {svc}: {}", e.id, e.kind, e.timestamp.format("%H:%M:%S"), terminal_safe(&e.text))?;
+        let svc = terminal_safe(e.service.as_deref().unwrap_or("-"));
+        writeln!(
+            out,
+            "[{}] {} {} {svc}: {}",
+            terminal_safe(&e.id),
+            e.kind,
+            e.timestamp.format("%H:%M:%S"),
+            terminal_safe(&e.text)
+        )?;
     }
     if !answer.candidates.is_empty() {
         writeln!(out, "\ncandidates:")?;
         for c in &answer.candidates {
-            writeln!(out, "  {:.2} {}: {}", c.score, c.service, terminal_safe(&c.reason))?;
+            writeln!(out, "  {:.2} {}: {}", c.score, terminal_safe(&c.service), terminal_safe(&c.reason))?;
         }
     }
     if !answer.runbooks.is_empty() {
         writeln!(out, "\nrunbooks (firewatch runbooks run ID --dry-run shows each step):")?;
         for r in &answer.runbooks {
-            writeln!(out, "  {:.2} {}: {} ({})", r.score, r.id, r.title, terminal_safe(&r.reason))?;
+            writeln!(
+                out,
+                "  {:.2} {}: {} ({})",
+                r.score,
+                terminal_safe(&r.id),
+                terminal_safe(&r.title),
+                terminal_safe(&r.reason)
+            )?;
         }
     }
     Ok(())

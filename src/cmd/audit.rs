@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use crate::cli::AuditArgs;
-use crate::sanitize::terminal_safe;
+use crate::sanitize::{self, terminal_safe};
 use crate::store::state::StateDb;
 
 /// One line that says what happened, for people.
@@ -51,18 +51,19 @@ fn summary(kind: &str, d: &Value) -> String {
 pub fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let db = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
     let rows = db.audit(args.kind.as_deref())?;
-    let mut out = std::io::stdout().lock();
+    let mut out = sanitize::stdout();
     for r in rows {
         if args.json {
-            writeln!(out, "{}", serde_json::to_string(&r)?)?;
+            sanitize::json::to_writer(&mut out, &r)?;
+            writeln!(out)?;
         } else {
             let at = r.ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             writeln!(
                 out,
                 "{:>5} {at} {:<16} {:<20} {}",
                 r.seq,
-                r.kind,
-                r.actor,
+                terminal_safe(&r.kind),
+                terminal_safe(&r.actor),
                 terminal_safe(&summary(&r.kind, &r.detail))
             )?;
         }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use super::{ingest, Ctx};
 use crate::cli::DemoArgs;
+use crate::sanitize::{self, terminal_safe};
 use crate::store::search::{self, SearchRequest};
 use crate::store::state::StateDb;
 use crate::store::Store;
@@ -41,7 +42,7 @@ pub fn run(
     std::fs::create_dir_all(&input)?;
     std::fs::write(input.join("shop-logs.jsonl"), LOGS)?;
     std::fs::write(input.join("alertmanager-webhook.json"), ALERTS)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = sanitize::stdout();
     writeln!(out, "firewatch demo: checkout slowed down in us-east-1 on 2026-11-20 around 15:00 UTC\n")?;
     let summary = ingest::ingest_paths(&ctx, &[input], None)?;
     ingest::print_summary(&mut out, &summary)?;
@@ -52,11 +53,12 @@ pub fn run(
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
         writeln!(
             out,
-            "  {} {} {} [{}] {summary}",
+            "  {} {} {} [{}] {}",
             a.starts_at.format("%H:%M:%SZ"),
             a.status.as_str(),
-            a.alertname,
-            a.service.as_deref().unwrap_or("-")
+            terminal_safe(&a.alertname),
+            terminal_safe(a.service.as_deref().unwrap_or("-")),
+            terminal_safe(summary)
         )?;
     }
     let store = Store::open(&ctx.data_dir)?;
@@ -68,10 +70,11 @@ pub fn run(
         let result = search::search(&store.fields, &searcher, &req)?;
         writeln!(out, "\n$ firewatch search '{q}'   # {why}: {total} matches, newest 5")?;
         for h in &result.hits {
-            writeln!(out, "  {}", super::search::format_hit(h, &result.highlights, false))?;
+            write!(out, "  ")?;
+            super::search::write_hit(&mut out, h, &result.highlights, false)?;
         }
     }
-    writeln!(out, "\ndata dir: {}", dir.display())?;
+    writeln!(out, "\ndata dir: {}", terminal_safe(&dir.to_string_lossy()))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat};
 use super::Ctx;
 use crate::analysis::templates::{MinerConfig, TemplateMiner};
 use crate::cli::PatternsArgs;
-use crate::sanitize::terminal_safe;
+use crate::sanitize::{self, terminal_safe};
 use crate::store::state::StateDb;
 use crate::store::templates::MinerFile;
 
@@ -24,15 +24,20 @@ pub fn run_stored(ctx: &Ctx, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
     let totals = StateDb::open(&ctx.data_dir)?.template_totals()?;
     let hour =
         |h: i64| DateTime::from_timestamp(h * 3600, 0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = sanitize::stdout_buffered();
     if totals.is_empty() && !args.json {
-        writeln!(out, "no log templates yet: ingest logs into {} first", ctx.data_dir.display())?;
+        writeln!(
+            out,
+            "no log templates yet: ingest logs into {} first",
+            terminal_safe(&ctx.data_dir.to_string_lossy())
+        )?;
     }
-    for (id, count, first, last) in totals {
+    for (id, count, first, last) in by_event(&miner, totals) {
         let template = miner.template(id);
         if args.json {
             let v = serde_json::json!({"id": id, "template": template, "count": count, "first_seen": hour(first), "last_seen": hour(last + 1)});
-            writeln!(out, "{v}")?;
+            sanitize::json::to_writer(&mut out, &v)?;
+            writeln!(out)?;
         } else {
             writeln!(out, "{count:>8}  {}", terminal_safe(&template))?;
         }
@@ -41,11 +46,29 @@ pub fn run_stored(ctx: &Ctx, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Stored counts per event: the miner may have merged templates after their ids were counted, so rows of one
+/// event (its canonical id and the ids it absorbed) are added up, most frequent first.
+fn by_event(miner: &TemplateMiner, totals: Vec<(u32, u64, i64, i64)>) -> Vec<(u32, u64, i64, i64)> {
+    let mut events: std::collections::HashMap<u32, (u64, i64, i64)> = std::collections::HashMap::new();
+    for (id, count, first, last) in totals {
+        let e = events.entry(miner.canonical(id)).or_insert((0, first, last));
+        e.0 += count;
+        e.1 = e.1.min(first);
+        e.2 = e.2.max(last);
+    }
+    let mut rows: Vec<_> = events.into_iter().map(|(id, (n, first, last))| (id, n, first, last)).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    rows
+}
+
 pub fn run(path: &Path, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
     let input: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
+        Box::new(
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", terminal_safe(&path.to_string_lossy())))?,
+        )
     };
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut miner = TemplateMiner::new(MinerConfig::default());
@@ -53,7 +76,11 @@ pub fn run(path: &Path, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf).with_context(|| format!("cannot read {}", path.display()))? == 0 {
+        if reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("cannot read {}", terminal_safe(&path.to_string_lossy())))?
+            == 0
+        {
             break;
         }
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
@@ -62,7 +89,7 @@ pub fn run(path: &Path, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
         let line = String::from_utf8_lossy(&buf);
         ids.push(miner.add(&line));
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = sanitize::stdout_buffered();
     if args.per_line {
         // A template can still generalize after a line joined it: print the final ones.
         let mut cache: Vec<Option<String>> = Vec::new();
@@ -79,7 +106,11 @@ pub fn run(path: &Path, args: &PatternsArgs) -> anyhow::Result<ExitCode> {
         all.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
         for (id, template, count) in all {
             if args.json {
-                writeln!(out, "{}", serde_json::json!({"id": id, "template": template, "count": count}))?;
+                sanitize::json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"id": id, "template": template, "count": count}),
+                )?;
+                writeln!(out)?;
             } else {
                 writeln!(out, "{count:>8}  {}", terminal_safe(&template))?;
             }

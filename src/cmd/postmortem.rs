@@ -11,11 +11,13 @@ use crate::analysis::incidents::{Analysis, Incident};
 use crate::copilot::interpret::Interpretation;
 use crate::copilot::interpret::Window;
 use crate::copilot::offline;
+use crate::sanitize::{is_unsafe, safe_join, terminal_safe};
 use crate::store::state::AuditRow;
 
-/// Inline code that stays one span whatever the text holds.
+/// Inline code that stays one span whatever the text holds; controls and bidi overrides
+/// become spaces, so the document reads the same in a terminal, an editor and a browser.
 fn code(text: &str) -> String {
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = text.chars().map(|c| if c.is_control() || is_unsafe(c) { ' ' } else { c }).collect();
     let ticks = if clean.contains('`') { "``" } else { "`" };
     format!("{ticks} {} {ticks}", clean.trim())
 }
@@ -29,7 +31,8 @@ fn hm(t: DateTime<Utc>) -> String {
 pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: DateTime<Utc>) -> String {
     let mut md = String::new();
     let end = inc.resolved_at.unwrap_or(now);
-    let _ = writeln!(md, "# Postmortem: {}\n", inc.title.replace(['\n', '\r'], " "));
+    // Names and titles outside code spans: escaped visibly, and one line each.
+    let _ = writeln!(md, "# Postmortem: {}\n", terminal_safe(&inc.title));
     let _ = writeln!(md, "| | |\n| --- | --- |");
     let _ = writeln!(md, "| Incident | `{}` |", inc.id);
     let _ = writeln!(md, "| Status | {} |", inc.status);
@@ -42,14 +45,20 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
             let _ = writeln!(md, "| Resolved | not yet ({} min so far) |", (now - inc.started_at).num_minutes());
         }
     }
-    let _ = writeln!(md, "| Services | {} |", inc.services.join(", "));
-    let _ = writeln!(md, "| Regions | {} |", inc.regions.join(", "));
+    let _ = writeln!(md, "| Services | {} |", safe_join(&inc.services, ", ").replace('|', "\\|"));
+    let _ = writeln!(md, "| Regions | {} |", safe_join(&inc.regions, ", ").replace('|', "\\|"));
     let _ = writeln!(md, "| Alerts | {} |\n", inc.alerts.len());
 
     let _ = writeln!(md, "## Suspected cause\n");
     match &inc.root_cause {
         Some(rc) => {
-            let _ = writeln!(md, "{} ({:.0}% confidence): {}\n", rc.service, rc.confidence * 100.0, code(&rc.summary));
+            let _ = writeln!(
+                md,
+                "{} ({:.0}% confidence): {}\n",
+                terminal_safe(&rc.service),
+                rc.confidence * 100.0,
+                code(&rc.summary)
+            );
         }
         None => {
             let _ = writeln!(md, "No cause found by the analysis.\n");
@@ -58,7 +67,13 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
     if !inc.candidates.is_empty() {
         let _ = writeln!(md, "| Candidate | Score | Why |\n| --- | --- | --- |");
         for c in &inc.candidates {
-            let _ = writeln!(md, "| {} | {:.2} | {} |", c.service, c.score, code(&c.reason).replace('|', "\\|"));
+            let _ = writeln!(
+                md,
+                "| {} | {:.2} | {} |",
+                terminal_safe(&c.service).replace('|', "\\|"),
+                c.score,
+                code(&c.reason).replace('|', "\\|")
+            );
         }
         md.push('\n');
     }
@@ -69,7 +84,7 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
     for e in &events {
         // A pattern's template is telemetry text: quoted on its own, after the label.
         let line = match e.text.split_once("): ") {
-            Some((label, template)) if e.kind == "pattern" => format!("{label}): {}", code(template)),
+            Some((label, template)) if e.kind == "pattern" => format!("{}): {}", terminal_safe(label), code(template)),
             _ => code(&e.text),
         };
         let _ = writeln!(md, "- {} {line}", e.at.format("%H:%M:%S"));
@@ -93,7 +108,7 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
             e.id,
             e.kind,
             e.timestamp.format("%H:%M:%S"),
-            e.service.as_deref().unwrap_or("-"),
+            terminal_safe(e.service.as_deref().unwrap_or("-")),
             code(&e.text)
         );
     }
@@ -108,7 +123,7 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
     for r in asked {
         let q = r.detail.get("question").and_then(|v| v.as_str()).unwrap_or("-");
         let a = r.detail.get("answer").and_then(|v| v.as_str()).unwrap_or("-");
-        let _ = writeln!(md, "- {} {}: {}\n  - {}", r.ts.format("%H:%M:%S"), r.actor, code(q), code(a));
+        let _ = writeln!(md, "- {} {}: {}\n  - {}", r.ts.format("%H:%M:%S"), terminal_safe(&r.actor), code(q), code(a));
     }
     md.push('\n');
 
@@ -120,8 +135,10 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
     }
     for r in acted {
         let d = &r.detail;
-        let s =
-            |k: &str| d.get(k).map_or("-".to_string(), |v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        let s = |k: &str| {
+            let v = d.get(k).map_or("-".to_string(), |v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            terminal_safe(&v).into_owned()
+        };
         let result = if r.kind == "runbook_declined" {
             format!("not run: {}", s("reason"))
         } else if d.get("timed_out").and_then(|v| v.as_bool()) == Some(true) {
@@ -134,7 +151,7 @@ pub fn render(inc: &Incident, analysis: &Analysis, audit: &[AuditRow], now: Date
             md,
             "- {} {} {verb} {} step {} ({}): {} — {}",
             r.ts.format("%H:%M:%S"),
-            r.actor,
+            terminal_safe(&r.actor),
             s("runbook"),
             s("step"),
             s("title"),

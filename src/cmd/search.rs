@@ -1,16 +1,17 @@
 //! `firewatch search QUERY`
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
 use super::Ctx;
-use crate::cli::{ColorChoice, SearchArgs};
+use crate::cli::SearchArgs;
 use crate::collector;
 use crate::config::SourceKind;
 use crate::model::LogRecord;
-use crate::sanitize::terminal_safe;
+use crate::sanitize::color::{self, Stream};
+use crate::sanitize::{self, terminal_safe, Style, Terminal};
 use crate::sources::remote::RemoteQuery;
 use crate::sources::{elastic, http, loki};
 use crate::store::docs::Hit;
@@ -18,21 +19,19 @@ use crate::store::search::{self, SearchRequest};
 use crate::store::Store;
 use crate::timearg;
 
-const RESET: &str = "\x1b[0m";
-const MATCH: &str = "\x1b[1;7m";
-
-fn severity_style(sev: &str) -> &'static str {
+fn severity_style(sev: &str) -> Option<Style> {
     match sev {
-        "fatal" => "\x1b[1;35m",
-        "error" => "\x1b[1;31m",
-        "warn" => "\x1b[33m",
-        "debug" | "trace" => "\x1b[2m",
-        _ => "",
+        "fatal" => Some(Style::Magenta),
+        "error" => Some(Style::Red),
+        "warn" => Some(Style::Yellow),
+        "debug" | "trace" => Some(Style::Dim),
+        _ => None,
     }
 }
 
-/// Wraps each case-insensitive occurrence of `terms` in `text` (already terminal-safe).
-pub fn highlight(text: &str, terms: &[String]) -> String {
+/// Writes `text` (already terminal-safe) with each case-insensitive occurrence of `terms`
+/// marked. The marks are styles of the terminal writer, never bytes of the text.
+fn write_highlighted<W: Write>(out: &mut Terminal<W>, text: &str, terms: &[String]) -> std::io::Result<()> {
     let lower = text.to_ascii_lowercase();
     let mut marks = vec![false; text.len()];
     for t in terms {
@@ -47,33 +46,47 @@ pub fn highlight(text: &str, terms: &[String]) -> String {
             from = s + t.len();
         }
     }
-    let mut out = String::with_capacity(text.len() + 16);
+    // Runs of marked and unmarked text, each written whole.
     let mut on = false;
-    for (i, c) in text.char_indices() {
+    let mut run_start = 0;
+    for (i, _) in text.char_indices() {
         if marks[i] != on {
-            out.push_str(if marks[i] { MATCH } else { RESET });
+            out.write_all(&text.as_bytes()[run_start..i])?;
+            out.style(if marks[i] { Style::Match } else { Style::Reset })?;
             on = marks[i];
+            run_start = i;
         }
-        out.push(c);
     }
+    out.write_all(&text.as_bytes()[run_start..])?;
     if on {
-        out.push_str(RESET);
+        out.style(Style::Reset)?;
     }
-    out
+    Ok(())
 }
 
-pub fn format_hit(h: &Hit, terms: &[String], color: bool) -> String {
+/// One hit as one line: time, severity, service, body; with `color`, the severity and the
+/// matches styled.
+pub fn write_hit<W: Write>(out: &mut Terminal<W>, h: &Hit, terms: &[String], color: bool) -> std::io::Result<()> {
     let ts = h.timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let sev = if h.severity == "unspecified" { "-".to_string() } else { h.severity.to_uppercase() };
-    let service = terminal_safe(h.service.as_deref().unwrap_or("-")).into_owned();
-    let body = terminal_safe(&h.body).into_owned();
-    if color {
-        let style = severity_style(&h.severity);
-        let reset = if style.is_empty() { "" } else { RESET };
-        format!("{ts} {style}{sev:<5}{reset} {service} {}", highlight(&body, terms))
-    } else {
-        format!("{ts} {sev:<5} {service} {body}")
+    let sev = terminal_safe(&sev);
+    let service = terminal_safe(h.service.as_deref().unwrap_or("-"));
+    let body = terminal_safe(&h.body);
+    if !color {
+        return writeln!(out, "{ts} {sev:<5} {service} {body}");
     }
+    write!(out, "{ts} ")?;
+    match severity_style(&h.severity) {
+        Some(style) => {
+            out.style(style)?;
+            write!(out, "{sev:<5}")?;
+            out.style(Style::Reset)?;
+        }
+        None => write!(out, "{sev:<5}")?,
+    }
+    write!(out, " {service} ")?;
+    write_highlighted(out, &body, terms)?;
+    writeln!(out)
 }
 
 pub fn run(ctx: &Ctx, args: &SearchArgs) -> anyhow::Result<ExitCode> {
@@ -87,7 +100,7 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&ctx.data_dir)?;
     let reader = store.reader()?;
     let searcher = reader.searcher();
-    let mut out = std::io::stdout().lock();
+    let mut out = sanitize::stdout();
     if args.count {
         writeln!(out, "{}", search::count(&store.fields, &searcher, &req)?)?;
         return Ok(ExitCode::SUCCESS);
@@ -97,24 +110,20 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_hits(args: &SearchArgs, hits: &[Hit], highlights: &[String]) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    let mut out = sanitize::stdout();
     let result = Shown { hits, highlights };
     if args.json {
         for h in result.hits {
-            serde_json::to_writer(&mut out, h)?;
+            sanitize::json::to_writer(&mut out, h)?;
             writeln!(out)?;
         }
     } else {
-        let color = match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        };
+        let color = color::enabled(args.color, Stream::Stdout);
         for h in result.hits {
-            writeln!(out, "{}", format_hit(h, result.highlights, color))?;
+            write_hit(&mut out, h, result.highlights, color)?;
         }
         if result.hits.is_empty() {
-            eprintln!("no matches");
+            writeln!(sanitize::stderr(), "no matches")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -165,8 +174,9 @@ fn remote(
             .map(|p| p.name.as_str())
             .collect();
         anyhow::bail!(
-            "no source named '{name}' in the config (remote-searchable sources: {})",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            "no source named '{}' in the config (remote-searchable sources: {})",
+            terminal_safe(name),
+            if known.is_empty() { "none".to_string() } else { sanitize::safe_join(&known, ", ") }
         );
     };
     let mut q = RemoteQuery::parse(&args.query.join(" "), args.limit)?;
@@ -178,7 +188,8 @@ fn remote(
         SourceKind::Loki => rt.block_on(loki::search(&client, &collector::loki_config(&p.cfg)?, &q))?,
         SourceKind::Elasticsearch => rt.block_on(elastic::search(&client, &collector::elastic_config(&p.cfg), &q))?,
         other => anyhow::bail!(
-            "source '{name}' is {}: only loki and elasticsearch sources can be searched remotely",
+            "source '{}' is {}: only loki and elasticsearch sources can be searched remotely",
+            terminal_safe(name),
             other.as_str()
         ),
     };
