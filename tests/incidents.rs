@@ -81,3 +81,43 @@ fn no_alerts_means_no_incidents() {
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), Value::Array(vec![]));
     assert!(fw.ok(&["incidents"]).contains("no incidents"));
 }
+
+/// An alert dated in year 9999 already in the store (from before ingest checked dates, or written by another
+/// tool) used to anchor the default window on itself: every real incident vanished from `incidents`.
+#[test]
+fn an_alert_dated_9999_does_not_hide_real_incidents() {
+    let s = generate(&ScenarioSpec { services: 9, ..ScenarioSpec::new(3, FaultKind::SlowDatabase) });
+    let fw = Fw::new();
+    let dir = tempfile::tempdir().unwrap();
+    write_files(&s, dir.path()).unwrap();
+    fw.ok(&["ingest", dir.path().join("telemetry").to_str().unwrap()]);
+    let bogus = firewatch::model::Alert {
+        fingerprint: "ffffffffffffffff".into(),
+        alertname: "FromTheFuture".into(),
+        status: firewatch::model::AlertStatus::Firing,
+        starts_at: "9999-01-01T00:00:00Z".parse().unwrap(),
+        ends_at: None,
+        updated_at: None,
+        labels: [("alertname".to_string(), "FromTheFuture".to_string())].into(),
+        annotations: Default::default(),
+        generator_url: None,
+        service: Some("checkout".into()),
+        region: None,
+        instance: None,
+    };
+    firewatch::store::state::StateDb::open(&fw.data_dir()).unwrap().upsert_alerts(&[bogus]).unwrap();
+    let main = &s.truth.incidents[0];
+    let now = (s.spec.start + Duration::seconds(s.spec.duration_secs)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    // With --now at the end of the scenario, and with the wall clock (how a user types it).
+    for args in [vec!["incidents", "--json", "--now", &now], vec!["incidents", "--json"]] {
+        let out = fw.ok(&args);
+        let incidents: Vec<Value> = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert!(
+            incident_of(&incidents, &main.alert_fingerprints[0]).is_some(),
+            "{args:?}: real incident hidden: {out}"
+        );
+        assert!(incident_of(&incidents, "ffffffffffffffff").is_none(), "{args:?}: the 9999 alert is an incident");
+    }
+    let text = fw.ok(&["incidents", "--now", &now]);
+    assert!(!text.contains("no incidents") && !text.contains("FromTheFuture"), "{text}");
+}

@@ -46,3 +46,41 @@ fn api_array_then_webhook_resolution_updates_in_place() {
     assert_eq!(checkout.region.as_deref(), Some("us-east-1"));
     assert_eq!(checkout.ends_at.unwrap().to_rfc3339(), "2026-11-20T15:20:00+00:00");
 }
+
+/// Alerts dated outside the plausible window (year 9999, a day and more ahead of now, a month 13) are refused and
+/// counted as bad, the good alerts of the same file are stored, and `incidents` shows the real one.
+#[test]
+fn alerts_dated_outside_the_window_are_bad_and_do_not_hide_incidents() {
+    let fw = Fw::new();
+    let now = chrono::Utc::now();
+    let recent = (now - chrono::Duration::minutes(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ahead = (now + chrono::Duration::days(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let alert = |name: &str, starts: &str| {
+        format!(
+            r#"{{"labels":{{"alertname":"{name}","service":"checkout"}},"annotations":{{}},"startsAt":"{starts}",
+                "endsAt":"0001-01-01T00:00:00Z","status":{{"state":"active"}}}}"#
+        )
+    };
+    let doc = format!(
+        "[{}]",
+        [
+            alert("RealOne", &recent),
+            alert("Year9999", "9999-01-01T00:00:00Z"),
+            alert("ThreeDaysAhead", &ahead),
+            alert("Month13", "2026-13-45T00:00:00Z"),
+        ]
+        .join(",")
+    );
+    let path = fw.write("alerts.json", doc.as_bytes());
+    let report = fw.ingest_json(&[&path]);
+    assert_eq!(report["files"][0]["alerts"], 1, "{report}");
+    assert_eq!(report["files"][0]["bad"], 3, "{report}");
+    let reasons = report["files"][0]["bad_records"].to_string();
+    assert!(reasons.contains("9999") && reasons.contains("more than a day after"), "{reasons}");
+
+    let state = StateDb::open(&fw.data_dir()).unwrap();
+    let names: Vec<String> = state.alerts().unwrap().into_iter().map(|a| a.alertname).collect();
+    assert_eq!(names, ["RealOne"]);
+    let out = fw.ok(&["incidents", "--json"]);
+    assert!(out.contains("RealOne"), "{out}");
+}

@@ -252,3 +252,112 @@ Quiet while fixing.
     assert!(steps[0].detail["detail"].as_str().unwrap().contains(&id));
     rt.block_on(client.expire_silence(&id)).unwrap();
 }
+
+fn runbook_file(id: &str, params: &str, step: &str) -> String {
+    format!("+++\nid = \"{id}\"\ntitle = \"{id}\"\nsummary = \"s\"\n{params}[[steps]]\n{step}+++\nbody\n")
+}
+
+const PARAM_X: &str = "[[params]]\nname = \"x\"\ntype = \"string\"\n";
+
+/// A parameter may not become the program or its code (`sh -c {x}`, `env {x}`, `python3 -c`, `ssh host {x}`...)
+/// unless the step declares `shell = true`; such a file, and a file that is not a runbook at all, is skipped with
+/// a warning naming it while the rest of the library is listed.
+#[test]
+fn code_positions_are_refused_and_a_broken_file_costs_only_itself() {
+    let fw = Fw::new();
+    let dir = fw.dir.path().join("rb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let check = |argv: &str| format!("kind = \"check\"\ntitle = \"a\"\nread_only = true\ncommand = {argv}\n");
+    let refused = [
+        ("sh-c", check(r#"["sh", "-c", "{x}"]"#)),
+        ("bash-lc", check(r#"["/bin/bash", "-lc", "echo {x}"]"#)),
+        ("env-x", check(r#"["env", "{x}"]"#)),
+        ("python-c", check(r#"["python3", "-c", "{x}"]"#)),
+        ("perl-e", check(r#"["perl", "-e", "{x}"]"#)),
+        ("xargs-x", check(r#"["xargs", "{x}"]"#)),
+        ("ssh-cmd", check(r#"["ssh", "-o", "BatchMode=yes", "db1", "{x}"]"#)),
+        ("psql-sql", check(r#"["psql", "-h", "db1", "-c", "select {x}"]"#)),
+        ("kubectl-exec", check(r#"["kubectl", "exec", "pod", "--", "sh", "-c", "{x}"]"#)),
+    ];
+    for (id, step) in &refused {
+        std::fs::write(dir.join(format!("{id}.md")), runbook_file(id, PARAM_X, step)).unwrap();
+    }
+    let ok = [
+        ("ssh-host", check(r#"["ssh", "-o", "BatchMode=yes", "{x}", "uptime"]"#)),
+        ("sh-arg", check(r#"["sh", "-c", "echo \"$1\"", "sh", "{x}"]"#)),
+        (
+            "declared-shell",
+            "kind = \"command\"\ntitle = \"a\"\nshell = true\ncommand = [\"sh\", \"-c\", \"{x}\"]\n".to_string(),
+        ),
+    ];
+    for (id, step) in &ok {
+        std::fs::write(dir.join(format!("{id}.md")), runbook_file(id, PARAM_X, step)).unwrap();
+    }
+    // An enum's values are the author's: they may go where code goes.
+    std::fs::write(
+        dir.join("enum-code.md"),
+        runbook_file(
+            "enum-code",
+            "[[params]]\nname = \"mode\"\ntype = \"enum\"\nallowed = [\"uptime\", \"date\"]\n",
+            &check(r#"["sh", "-c", "{mode}"]"#),
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.md"), "+++\nid = \"broken\"\ntitle = \n+++\n").unwrap();
+    std::fs::write(dir.join("no-front-matter.md"), "# just notes\n").unwrap();
+    let cfg = fw.write("config.toml", format!("[runbooks]\npaths = [\"{}\"]\n", dir.display()).as_bytes());
+
+    let out = fw.command().arg("--config").arg(&cfg).args(["runbooks", "list", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ids: BTreeSet<String> = json_of(&String::from_utf8_lossy(&out.stdout))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    for (id, _) in &refused {
+        assert!(!ids.contains(*id), "{id} was accepted");
+        assert!(stderr.contains(&format!("{id}.md: step 1:")), "no warning names {id}.md: {stderr}");
+    }
+    for id in ["ssh-host", "sh-arg", "declared-shell", "enum-code", "rollback-deploy", "slow-database-queries"] {
+        assert!(ids.contains(id), "{id} missing from {ids:?}");
+    }
+    assert!(stderr.contains("broken.md") && stderr.contains("no-front-matter.md"), "{stderr}");
+    assert!(stderr.lines().all(|l| l.starts_with("warning: ")), "{stderr}");
+
+    // The plain listing too.
+    let out = fw.command().arg("--config").arg(&cfg).args(["runbooks", "list"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rollback-deploy"));
+}
+
+/// A database name is a name: a URL or a libpq connection string would let the value choose the server.
+#[test]
+fn a_database_parameter_takes_only_a_name() {
+    let fw = Fw::new();
+    let run = |db: &str| {
+        fw.run(&[
+            "runbooks",
+            "run",
+            "slow-database-queries",
+            "--dry-run",
+            "--param",
+            "host=db1",
+            "--param",
+            "pid=4242",
+            "--param",
+            &format!("database={db}"),
+        ])
+    };
+    for db in ["postgresql://attacker.example/postgres", "host=attacker.example dbname=x", "a/b", "-h", "@x"] {
+        let out = run(db);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{db}: {stderr}");
+        assert!(stderr.contains("database '") && stderr.contains("refused"), "{db}: {stderr}");
+    }
+    let out = run("orders_2024");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("-d orders_2024 -c"), "{stdout}");
+}

@@ -6,7 +6,9 @@
 //! - `params`: typed parameters, filled from an incident and validated.
 //! - `suggest`: which runbooks match an incident, ranked, with the reason.
 //! - `exec`: dry runs, and running one confirmed step with a timeout.
+//! - `code`: where in a command a parameter would become code (`sh -c {x}`, `env {x}`), refused at load.
 
+mod code;
 pub mod exec;
 pub mod params;
 pub mod suggest;
@@ -232,6 +234,16 @@ impl Runbook {
                     if !placeholders(&command[0]).is_empty() {
                         return Err(format!("step {n}: the program itself cannot be a parameter"));
                     }
+                    // Without a shell a value is one argument, unless the program reads that argument as code.
+                    if !matches!(step, Step::Command { shell: true, .. }) {
+                        let code_ok = |arg: &str| {
+                            placeholders(arg).iter().all(|name| {
+                                self.param(name).is_some_and(|p| matches!(p.kind, ParamType::Enum | ParamType::Integer))
+                            })
+                        };
+                        let argv: Vec<&str> = command.iter().map(String::as_str).collect();
+                        code::check(&argv, &code_ok).map_err(|e| format!("step {n}: {e}"))?;
+                    }
                     if let Some(t) = timeout {
                         crate::config::parse_duration(t).map_err(|e| format!("step {n}: timeout: {e}"))?;
                     }
@@ -283,6 +295,9 @@ impl Runbook {
 #[derive(Debug, Clone, Default)]
 pub struct Library {
     pub runbooks: Vec<Runbook>,
+    /// User files that could not be read or are not valid runbooks, each with why: skipped, so one broken file
+    /// does not take the whole library down. Commands show these as warnings.
+    pub skipped: Vec<String>,
 }
 
 impl Library {
@@ -290,7 +305,9 @@ impl Library {
         Self::load(&[])
     }
 
-    /// `dirs` are folders of `*.md` runbooks (or single files); a missing folder is skipped.
+    /// `dirs` are folders of `*.md` runbooks (or single files); a missing folder is skipped. A user file or folder
+    /// that cannot be read, or is not a valid runbook, is skipped and listed in [`Library::skipped`]; only a
+    /// broken embedded runbook (a bug) is an error.
     pub fn load(dirs: &[PathBuf]) -> Result<Library, RunbookError> {
         let mut lib = Library::default();
         for (name, text) in EMBEDDED {
@@ -298,11 +315,16 @@ impl Library {
         }
         for dir in dirs {
             let mut files: Vec<PathBuf> = if dir.is_dir() {
-                std::fs::read_dir(dir)
-                    .map_err(|source| RunbookError::Read { path: dir.clone(), source })?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "md"))
-                    .collect()
+                match std::fs::read_dir(dir) {
+                    Ok(entries) => entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+                        .collect(),
+                    Err(source) => {
+                        lib.skip(RunbookError::Read { path: dir.clone(), source });
+                        continue;
+                    }
+                }
             } else if dir.is_file() {
                 vec![dir.clone()]
             } else {
@@ -310,12 +332,21 @@ impl Library {
             };
             files.sort();
             for f in files {
-                let text =
-                    std::fs::read_to_string(&f).map_err(|source| RunbookError::Read { path: f.clone(), source })?;
-                lib.put(Runbook::parse(&text, &f.display().to_string())?);
+                let parsed = std::fs::read_to_string(&f)
+                    .map_err(|source| RunbookError::Read { path: f.clone(), source })
+                    .and_then(|text| Runbook::parse(&text, &f.display().to_string()));
+                match parsed {
+                    Ok(rb) => lib.put(rb),
+                    Err(e) => lib.skip(e),
+                }
             }
         }
         Ok(lib)
+    }
+
+    fn skip(&mut self, e: RunbookError) {
+        tracing::warn!("{e}: skipped");
+        self.skipped.push(format!("{e}: skipped"));
     }
 
     fn put(&mut self, rb: Runbook) {

@@ -16,6 +16,9 @@ pub enum ParamType {
     Host,
     Pod,
     Namespace,
+    /// A database (or schema, table, user) name: letters, digits, `_`, `-` and `$`, not a URL or a connection
+    /// string, which would let the value pick the server, the user or the TLS settings.
+    Database,
     String,
     Integer,
     Duration,
@@ -85,13 +88,19 @@ impl Param {
         if v.is_empty() {
             return bad("is empty");
         }
-        // A leading dash would be read as an option by the program.
-        if v.starts_with('-') && self.kind != ParamType::Integer {
+        // A leading dash would be read as an option by the program; an integer may be negative only where its
+        // declared minimum says so.
+        if v.starts_with('-') && !(self.kind == ParamType::Integer && self.min.is_some_and(|m| m < 0)) {
             return bad("starts with a dash");
         }
+        // Every type below but enum (whose values the author wrote) starts with a letter, a digit or `_`: a leading
+        // `+`, `@`, `/`, `.`, `:` or `=` is how programs spell options (`+x`), files (`@file`) and paths.
+        let starts_plain = v.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
         match self.kind {
             ParamType::Service => {
-                if !dns_label(v, 63) && !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                if !starts_plain
+                    || (!dns_label(v, 63) && !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+                {
                     return bad("is not a service name");
                 }
                 if !facts.known_services.is_empty() && !facts.known_services.iter().any(|s| s == v) {
@@ -107,7 +116,9 @@ impl Param {
                 }
             }
             ParamType::Host => {
+                // A name, an address or `host:port`; `::1` and other IPv6 addresses are the one leading `:`.
                 let ok = (1..=253).contains(&v.len())
+                    && (starts_plain || v.parse::<std::net::Ipv6Addr>().is_ok())
                     && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':' || b == b'_');
                 if !ok {
                     return bad("is not a host name or address");
@@ -123,11 +134,24 @@ impl Param {
                     return bad("is not a namespace");
                 }
             }
+            ParamType::Database => {
+                let ok = v.len() <= 63
+                    && starts_plain
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'$');
+                if !ok {
+                    return bad("is not a database name (letters, digits, _, - and $; no URL or connection string)");
+                }
+            }
             ParamType::String => {
                 let ok = v.len() <= 128
+                    && starts_plain
+                    && !v.contains("://")
                     && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/@=+-,".contains(&b) || b == b'_');
                 if !ok {
-                    return bad("holds characters other than letters, digits and _.:/@=+-,");
+                    return bad(
+                        "is not a plain word: letters, digits and _.:/@=+-, starting with a letter, digit or _, \
+                         and no URL",
+                    );
                 }
             }
             ParamType::Integer => {
@@ -276,11 +300,31 @@ mod tests {
             (ParamType::Pod, "--all"),
             (ParamType::String, "--force"),
             (ParamType::Region, "us-east-1\nrm"),
+            (ParamType::Database, "postgresql://evil.example/db"),
+            (ParamType::Database, "host=evil.example dbname=x"),
+            (ParamType::Database, "db/other"),
+            (ParamType::Database, "-h"),
+            (ParamType::Database, "my db"),
+            (ParamType::String, "https://evil.example/x"),
+            (ParamType::String, "@/etc/passwd"),
+            (ParamType::String, "/etc/shadow"),
+            (ParamType::String, "+x"),
+            (ParamType::Service, "_x.y"),
+            (ParamType::Host, ".hidden"),
+            (ParamType::Host, ":22"),
+            (ParamType::Integer, "-5"),
         ] {
             assert!(p(kind).validate(value, &facts).is_err(), "{kind:?} {value:?}");
         }
         assert_eq!(p(ParamType::Service).validate("checkout", &facts).unwrap(), "checkout");
         assert_eq!(p(ParamType::Host).validate("10.0.3.7:9100", &facts).unwrap(), "10.0.3.7:9100");
+        assert_eq!(p(ParamType::Host).validate("::1", &facts).unwrap(), "::1");
+        assert_eq!(p(ParamType::Database).validate("orders_2024", &facts).unwrap(), "orders_2024");
+        assert_eq!(p(ParamType::String).validate("a,b", &facts).unwrap(), "a,b");
+        assert_eq!(p(ParamType::String).validate("OPS-1234", &facts).unwrap(), "OPS-1234");
+        let mut below_zero = p(ParamType::Integer);
+        below_zero.min = Some(-10);
+        assert_eq!(below_zero.validate("-5", &facts).unwrap(), "-5");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::timestamp;
 use crate::model::{alertmanager_fingerprint, Alert, AlertStatus};
 
 /// A webhook notification (`{"version":"4","alerts":[...],...}`).
@@ -43,6 +44,24 @@ fn time(v: Option<&Value>, what: &str) -> Result<Option<DateTime<Utc>>, String> 
     }
 }
 
+/// An alert's start (or update) must lie in the plausible window: these times decide which
+/// incidents exist and which are shown, so an alert dated in year 9999 is refused (and
+/// counted as bad) rather than stored.
+fn in_window(t: Option<DateTime<Utc>>, what: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
+    match t.and_then(|t| timestamp::implausible_reason(t, now)) {
+        Some(why) => Err(format!("{what} {why}")),
+        None => Ok(t),
+    }
+}
+
+/// The latest `endsAt` kept. Alertmanager sets `endsAt` ahead of now (the resolve timeout),
+/// and clients put it years ahead, so only a time the store cannot hold (nanoseconds since
+/// 1970 in an i64, up to 2262) is dropped; the alert then has no known end, which is what
+/// such a value means.
+fn representable_end(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    t.filter(|t| t.timestamp_nanos_opt().is_some())
+}
+
 /// Parses one alert. `now` decides whether an alert whose `endsAt` has passed is resolved.
 pub fn parse_alert(v: &Value, now: DateTime<Utc>) -> Result<Alert, String> {
     let labels = string_map(v.get("labels"), "labels")?;
@@ -50,9 +69,9 @@ pub fn parse_alert(v: &Value, now: DateTime<Utc>) -> Result<Alert, String> {
         return Err("alert has no labels".into());
     }
     let annotations = string_map(v.get("annotations"), "annotations")?;
-    let starts_at = time(v.get("startsAt"), "startsAt")?.ok_or("alert has no startsAt")?;
-    let ends_at = time(v.get("endsAt"), "endsAt")?;
-    let updated_at = time(v.get("updatedAt"), "updatedAt")?;
+    let starts_at = in_window(time(v.get("startsAt"), "startsAt")?, "startsAt", now)?.ok_or("alert has no startsAt")?;
+    let ends_at = representable_end(time(v.get("endsAt"), "endsAt")?);
+    let updated_at = in_window(time(v.get("updatedAt"), "updatedAt")?, "updatedAt", now)?;
     // Webhook: "status": "firing" | "resolved". API v2: "status": {"state": "active" | "suppressed" | "unprocessed"}.
     let status = match v.get("status") {
         Some(Value::String(s)) if s == "resolved" => AlertStatus::Resolved,
@@ -138,5 +157,26 @@ mod tests {
         assert_eq!(a.fingerprint.len(), 16);
         assert!(alerts[1].as_ref().unwrap_err().contains("startsAt"));
         assert!(parse_document(&serde_json::json!({"msg": "hello"}), now).is_none());
+    }
+
+    #[test]
+    fn an_alert_dated_outside_the_window_is_refused() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc);
+        let alert = |starts: &str, ends: &str| serde_json::json!({"labels": {"alertname": "X"}, "startsAt": starts, "endsAt": ends});
+        for starts in ["9999-01-01T00:00:00Z", "2026-11-25T00:00:00Z"] {
+            let e = parse_alert(&alert(starts, "0001-01-01T00:00:00Z"), now).unwrap_err();
+            assert!(e.starts_with("startsAt ") && e.contains(&starts[..4]), "{e}");
+        }
+        assert!(parse_alert(&alert("2026-13-45T00:00:00Z", "0001-01-01T00:00:00Z"), now).is_err());
+        assert!(parse_alert(&alert("1969-07-20T20:17:00Z", "0001-01-01T00:00:00Z"), now).is_err());
+        // Year 1 is Go's zero time: no startsAt at all.
+        assert!(parse_alert(&alert("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"), now)
+            .unwrap_err()
+            .contains("no startsAt"));
+        // An end far ahead means "no end known", not a stored year 2262.
+        let a = parse_alert(&alert("2026-11-23T11:00:00Z", "9999-01-01T00:00:00Z"), now).unwrap();
+        assert_eq!((a.ends_at, a.status), (None, AlertStatus::Firing));
+        let a = parse_alert(&alert("2026-11-23T11:00:00Z", "2099-01-01T00:00:00Z"), now).unwrap();
+        assert_eq!(a.ends_at.map(|e| e.timestamp()), Some(4_070_908_800));
     }
 }

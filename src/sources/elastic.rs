@@ -15,7 +15,6 @@ use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use super::feed::SourceEvent;
-use super::jsonlog::epoch_to_time;
 use super::pull::{self, Fetched, PullOptions};
 use super::remote::RemoteQuery;
 use crate::model::{value_as_string, LogRecord, RecordId, Resource, Severity, Signal};
@@ -231,13 +230,16 @@ pub async fn search_raw(client: &reqwest::Client, cfg: &ElasticConfig, body: &Va
     parse_response(&bytes)
 }
 
+/// A hit's time: RFC 3339, or an epoch number read as the file ingest reads one (its unit from its magnitude,
+/// and only inside the plausible window).
 fn time_of(v: &Value) -> Option<DateTime<Utc>> {
+    let epoch = |n: f64| super::timestamp::epoch_number(n, Utc::now());
     match v {
         Value::String(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .ok()
-            .or_else(|| s.parse::<f64>().ok().and_then(epoch_to_time)),
-        Value::Number(n) => n.as_f64().and_then(epoch_to_time),
+            .or_else(|| s.parse::<f64>().ok().and_then(epoch)),
+        Value::Number(n) => n.as_f64().and_then(epoch),
         _ => None,
     }
 }

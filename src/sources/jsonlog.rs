@@ -69,32 +69,19 @@ fn take_string(obj: &mut Map<String, Value>, keys: &[&str]) -> Option<String> {
     None
 }
 
-pub fn epoch_to_time(n: f64) -> Option<DateTime<Utc>> {
-    let abs = n.abs();
-    let nanos = if abs < 1e11 {
-        n * 1e9
-    } else if abs < 1e14 {
-        n * 1e6
-    } else if abs < 1e17 {
-        n * 1e3
-    } else {
-        n
-    };
-    if !nanos.is_finite() || nanos.abs() > 9.2e18 {
-        return None;
-    }
-    Some(DateTime::<Utc>::from_timestamp_nanos(nanos as i64))
-}
-
-fn parse_time(v: &Value, ctx: &TsContext) -> Option<DateTime<Utc>> {
+/// The record's time, if its field holds one inside the plausible window (see
+/// [`timestamp`]). A time outside it is treated like no time: the caller dates the record
+/// by its neighbours and keeps the original value as an attribute.
+pub fn parse_time(v: &Value, ctx: &TsContext) -> Option<DateTime<Utc>> {
     match v {
-        Value::Number(n) => epoch_to_time(n.as_f64()?),
+        Value::Number(n) => timestamp::epoch_number(n.as_f64()?, ctx.now),
         Value::String(s) => {
             if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                return Some(t.with_timezone(&Utc));
+                let t = t.with_timezone(&Utc);
+                return ctx.plausible(t).then_some(t);
             }
-            if let Ok(n) = s.parse::<f64>() {
-                return epoch_to_time(n);
+            if let Ok(n) = s.trim().parse::<f64>() {
+                return timestamp::epoch_number(n, ctx.now);
             }
             timestamp::find(ctx, s, &mut None).map(|f| f.time)
         }
@@ -172,5 +159,31 @@ mod tests {
         let bad_time = p(r#"{"time":"yesterday-ish","message":"m"}"#);
         assert_eq!(bad_time.time, None);
         assert_eq!(bad_time.attributes.get("time").and_then(Value::as_str), Some("yesterday-ish"));
+    }
+
+    #[test]
+    fn times_outside_the_window_are_no_times_and_are_kept_as_attributes() {
+        for (field, raw) in [
+            ("timestamp", r#""0001-01-01T00:00:00Z""#),
+            ("timestamp", r#""9999-01-01T00:00:00Z""#),
+            ("timestamp", r#""2026-13-45T00:00:00Z""#),
+            ("timestamp", r#""2026-11-25T12:00:01Z""#),
+            ("ts", "9999"),
+            ("ts", r#""9999""#),
+            ("ts", r#""NaN""#),
+            ("ts", r#""inf""#),
+            ("ts", "-5"),
+            ("ts", "1e300"),
+            ("ts", "500000000000"),
+        ] {
+            let j = p(&format!(r#"{{"{field}":{raw},"message":"m"}}"#));
+            assert_eq!(j.time, None, "{field}={raw} was taken as {:?}", j.time);
+            assert_eq!(j.attributes.get("time"), Some(&serde_json::from_str::<Value>(raw).unwrap()), "{raw}");
+        }
+        // A day of clock skew is fine; the four epoch units still are.
+        assert!(p(r#"{"timestamp":"2026-11-24T11:00:00Z","message":"m"}"#).time.is_some());
+        for n in ["1763650992", "1763650992123", "1763650992123456", "1763650992123456789"] {
+            assert_eq!(p(&format!(r#"{{"ts":{n}}}"#)).time.unwrap().timestamp(), 1_763_650_992, "{n}");
+        }
     }
 }

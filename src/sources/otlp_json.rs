@@ -69,6 +69,15 @@ pub fn time(nanos: u64) -> Option<DateTime<Utc>> {
     (nanos > 0 && nanos <= i64::MAX as u64).then(|| DateTime::<Utc>::from_timestamp_nanos(nanos as i64))
 }
 
+impl Converter<'_> {
+    /// A time inside the window for epoch numbers (2000 to a day after receipt, see
+    /// [`crate::sources::timestamp`]); 0 (unset) and anything outside give `None`.
+    fn plausible(&self, nanos: u64) -> Option<DateTime<Utc>> {
+        use crate::sources::timestamp::{latest, EARLIEST_EPOCH_SECS};
+        time(nanos).filter(|t| t.timestamp() >= EARLIEST_EPOCH_SECS && *t <= latest(self.now))
+    }
+}
+
 pub fn resource(r: Option<&PResource>) -> Arc<Resource> {
     Arc::new(Resource::from_attributes(r.map(|r| attributes(&r.attributes)).unwrap_or_default()))
 }
@@ -97,9 +106,21 @@ impl Converter<'_> {
         if !r.event_name.is_empty() {
             attrs.insert("event.name".into(), Value::String(r.event_name.clone()));
         }
+        // A log record dated outside the window takes its observed time, else the receive time, with a note
+        // that keeps what it claimed: the record is worth keeping, its date is not.
+        let timestamp = match self.plausible(r.time_unix_nano) {
+            Some(t) => t,
+            None => {
+                if r.time_unix_nano != 0 {
+                    attrs.insert("firewatch.time".into(), Value::String("received".into()));
+                    attrs.insert("firewatch.time_claimed".into(), Value::String(r.time_unix_nano.to_string()));
+                }
+                self.plausible(r.observed_time_unix_nano).unwrap_or(self.now)
+            }
+        };
         LogRecord {
             id: (self.next_id)(),
-            timestamp: time(r.time_unix_nano).or_else(|| time(r.observed_time_unix_nano)).unwrap_or(self.now),
+            timestamp,
             severity,
             body,
             time_span: None,
@@ -111,8 +132,10 @@ impl Converter<'_> {
     }
 
     pub fn span(&mut self, res: &Arc<Resource>, s: &ptrace::Span) -> Option<Span> {
-        let start = time(s.start_time_unix_nano)?;
-        let end = time(s.end_time_unix_nano).unwrap_or(start);
+        // A span dated outside the window is refused: its start places it in a trace and an incident.
+        let start = self.plausible(s.start_time_unix_nano)?;
+        let end =
+            time(s.end_time_unix_nano).filter(|e| *e >= start && e.timestamp_nanos_opt().is_some()).unwrap_or(start);
         let mut attrs = attributes(&s.attributes);
         if !s.events.is_empty() {
             let events = s
@@ -167,7 +190,7 @@ impl Converter<'_> {
                 name: m.name.clone(),
                 unit: m.unit.clone(),
                 kind,
-                timestamp: time(t).unwrap_or(self.now),
+                timestamp: self.plausible(t).unwrap_or(self.now),
                 value,
                 count,
                 sum,
@@ -271,7 +294,10 @@ pub fn decode_request(obj: &Value, conv: &mut Converter<'_>) -> Decoded {
                 match decode::<ptrace::Span>(sv) {
                     Ok(s) => match conv.span(&res, &s) {
                         Some(span) => out.signals.push(Signal::Span(span)),
-                        None => out.errors.push(format!("{path}: missing traceId, spanId or startTimeUnixNano")),
+                        None => out.errors.push(format!(
+                            "{path}: missing traceId or spanId, or startTimeUnixNano missing or outside \
+                             1970..a day after receipt"
+                        )),
                     },
                     Err(e) => out.errors.push(format!("{path}: {e}")),
                 }
@@ -325,5 +351,39 @@ mod tests {
         let Signal::Log(third) = &d.signals[1] else { panic!("not a log") };
         assert_eq!(third.severity, Severity::Warn);
         assert_eq!(third.body, r#"{"a":5}"#);
+    }
+
+    #[test]
+    fn times_outside_the_window_are_not_stored() {
+        let far = "253370764800000000000"; // 9999-01-01, beyond u64 nanoseconds: a decode error
+        assert_eq!(
+            run(&format!(r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"{far}"}}]}}]}}]}}"#))
+                .errors
+                .len(),
+            1
+        );
+        // 2200-01-01 fits i64 nanoseconds but not the window; 9999 ns after 1970 is a zero-ish value.
+        let line = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[
+            {"timeUnixNano":"7258118400000000000","body":{"stringValue":"future"}},
+            {"timeUnixNano":"9999","observedTimeUnixNano":"1763650992000000000","body":{"stringValue":"observed"}}
+          ]}]}],
+          "resourceSpans":[{"scopeSpans":[{"spans":[
+            {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","startTimeUnixNano":"7258118400000000000"}
+          ]}]}],
+          "resourceMetrics":[{"scopeMetrics":[{"metrics":[
+            {"name":"g","gauge":{"dataPoints":[{"timeUnixNano":"7258118400000000000","asDouble":1.0}]}}
+          ]}]}]}"#;
+        let before = Utc::now();
+        let d = run(line);
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert!(d.errors[0].starts_with("resourceSpans[0].scopeSpans[0].spans[0]"), "{}", d.errors[0]);
+        let Signal::Log(future) = &d.signals[0] else { panic!("not a log") };
+        assert!(future.timestamp >= before && future.timestamp <= Utc::now(), "{}", future.timestamp);
+        assert_eq!(future.attributes["firewatch.time"], "received");
+        assert_eq!(future.attributes["firewatch.time_claimed"], "7258118400000000000");
+        let Signal::Log(observed) = &d.signals[1] else { panic!("not a log") };
+        assert_eq!(observed.timestamp.timestamp(), 1_763_650_992);
+        let Signal::Metric(m) = &d.signals[2] else { panic!("not a metric") };
+        assert!(m.timestamp >= before && m.timestamp <= Utc::now(), "{}", m.timestamp);
     }
 }
