@@ -18,7 +18,10 @@ pub fn parse(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     }
     if let Ok(d) = parse_duration(t.trim_start_matches('-')) {
         let d = chrono::Duration::from_std(d).map_err(|e| e.to_string())?;
-        return Ok(now - d);
+        // `now - d` panics when the result is before chrono's earliest date (a duration of a million years).
+        return now
+            .checked_sub_signed(d)
+            .ok_or_else(|| format!("'{s}' reaches before the earliest representable time"));
     }
     Err(format!("'{s}' is not a time: use RFC 3339 (2026-11-20T15:00:00Z) or a duration before now (15m, 2h, 7d)"))
 }

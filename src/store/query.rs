@@ -6,10 +6,11 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, EnableScoring, Explanation, Occur, PhrasePrefixQuery, PhraseQuery, Query,
+    RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term};
 
 use super::schema::Fields;
 use super::tokenizer::{self, chunks, compound_text, words};
@@ -253,7 +254,7 @@ pub fn build(node: &Node, f: &Fields) -> Result<Box<dyn Query>, QueryError> {
             let mut positive = false;
             for p in parts {
                 match p {
-                    Node::Not(inner) => clauses.push((Occur::MustNot, build(inner, f)?)),
+                    Node::Not(inner) => clauses.push((Occur::MustNot, excluded(build(inner, f)?))),
                     other => {
                         positive = true;
                         clauses.push((Occur::Must, build(other, f)?))
@@ -269,10 +270,93 @@ pub fn build(node: &Node, f: &Fields) -> Result<Box<dyn Query>, QueryError> {
             let clauses = alts.iter().map(|a| Ok((Occur::Should, build(a, f)?))).collect::<Result<_, _>>()?;
             Box::new(BooleanQuery::new(clauses))
         }
-        Node::Not(inner) => {
-            Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, build(inner, f)?)]))
-        }
+        Node::Not(inner) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery)),
+            (Occur::MustNot, excluded(build(inner, f)?)),
+        ])),
     })
+}
+
+/// The query of a `NOT` clause. Tantivy 0.27 asks an excluded clause whether it holds a document (`seek_danger`)
+/// that may lie before the one the clause is positioned on, which its phrase scorer debug-asserts never happens
+/// (quickwit-oss/tantivy#2811): `NOT "disk full"` panicked in debug builds. The answer is known without asking the
+/// clause: nothing between the last question and its current document, as `DocSet::seek_danger`'s default says.
+fn excluded(q: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(Excluded(q))
+}
+
+#[derive(Debug)]
+struct Excluded(Box<dyn Query>);
+
+impl Clone for Excluded {
+    fn clone(&self) -> Self {
+        Excluded(self.0.box_clone())
+    }
+}
+
+impl Query for Excluded {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(ExcludedWeight(self.0.weight(scoring)?)))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+struct ExcludedWeight(Box<dyn Weight>);
+
+impl Weight for ExcludedWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ExcludedScorer(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+struct ExcludedScorer(Box<dyn Scorer>);
+
+impl DocSet for ExcludedScorer {
+    fn advance(&mut self) -> DocId {
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        let doc = self.0.doc();
+        if target <= doc {
+            return doc;
+        }
+        self.0.seek(target)
+    }
+
+    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
+        // A scorer never stands past a match it has not reported, so nothing lies in target..doc.
+        let doc = self.0.doc();
+        if target < doc {
+            return SeekDangerResult::SeekLowerBound(doc);
+        }
+        self.0.seek_danger(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+
+    fn cost(&self) -> u64 {
+        self.0.cost()
+    }
+}
+
+impl Scorer for ExcludedScorer {
+    fn score(&mut self) -> Score {
+        self.0.score()
+    }
 }
 
 fn raw_term(field: Field, value: &str) -> Box<dyn Query> {
