@@ -6,6 +6,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firewatch::analysis::templates::{MinerConfig, TemplateMiner};
 use firewatch::loghub::{load, SYSTEMS};
 
+// The allocator the `firewatch` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench_templates(c: &mut Criterion) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loghub");
     let samples: Vec<Vec<String>> =
