@@ -1224,7 +1224,7 @@ mod tests {
         for s in 0..trials {
             let mut rng = Rng::new(5000 + s);
             let pos = 70 + (rng.next_u64() % 160) as usize;
-            let sign = if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if rng.next_u64().is_multiple_of(2) { 1.0 } else { -1.0 };
             let sigma = 0.5 + 4.0 * rng.uniform();
             let mut v = noise(1000 + s, 240, 50.0, sigma);
             v[pos..].iter_mut().for_each(|x| *x += sign * 6.0 * sigma);

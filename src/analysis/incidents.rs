@@ -1,5 +1,5 @@
 //! From signals to incidents: topology, correlation, root-cause ranking and the log patterns that changed, put
-//! together in the shape `firewatch incidents --json` prints (see DESIGN.md).
+//! together in the shape `firewatch incidents --json` prints (see docs/contracts.md).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -206,9 +206,21 @@ pub fn pattern_changes(logs: &[LogRecord], from: DateTime<Utc>, to: DateTime<Utc
             }
         }
     }
+    // An event the miner merged later keeps its earlier ids: add its counts up under one (canonical) id.
+    let mut merged: HashMap<u32, (u64, u64, Vec<String>, String)> = HashMap::new();
+    for (id, (b, d, services, example)) in counts {
+        let e = merged.entry(miner.canonical(id)).or_insert_with(|| (0, 0, Vec::new(), example.clone()));
+        e.0 += b;
+        e.1 += d;
+        for s in services {
+            if !e.2.contains(&s) && e.2.len() < 5 {
+                e.2.push(s);
+            }
+        }
+    }
     let before_min = 60.0;
     let during_min = ((to - from).num_seconds() as f64 / 60.0).max(1.0);
-    let mut out: Vec<(f64, PatternChange)> = counts
+    let mut out: Vec<(f64, PatternChange)> = merged
         .into_iter()
         .filter(|(_, c)| c.1 > 0)
         .map(|(id, (b, d, services, example))| {
@@ -235,6 +247,16 @@ fn confidence(ranked: &[Candidate]) -> f64 {
 
 /// Runs the whole analysis. `now` decides which alerts still fire.
 pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> Analysis {
+    // Alerts dated more than a day after `now` are not incidents yet, whoever loaded them: an alert dated 9999
+    // would otherwise be an incident that never resolves, first in every list.
+    let latest = crate::sources::timestamp::latest(now);
+    let in_window: Vec<Alert>;
+    let t = if t.alerts.iter().any(|a| a.starts_at > latest) {
+        in_window = t.alerts.iter().filter(|a| a.starts_at <= latest).cloned().collect();
+        &Telemetry { alerts: &in_window, ..*t }
+    } else {
+        t
+    };
     let topology = Topology::from_spans(t.spans);
     let groups = correlate::correlate(t.alerts, &topology, now, &cfg.correlation);
     let signals = Signals::compute(t.logs, t.metrics, &topology);

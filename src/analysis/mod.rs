@@ -4,6 +4,7 @@ pub mod anomaly;
 pub mod correlate;
 pub mod incidents;
 pub mod rca;
+pub mod series;
 pub mod template_eval;
 pub mod templates;
 pub mod topology;

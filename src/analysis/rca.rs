@@ -22,7 +22,7 @@ use super::anomaly::{self, Anomaly, DetectorConfig, Direction};
 use super::correlate::AlertGroup;
 use super::templates::{MinerConfig, TemplateMiner};
 use super::topology::Topology;
-use crate::model::{Alert, LogRecord, MetricKind, MetricPoint, Severity};
+use crate::model::{Alert, LogRecord, MetricPoint, Severity};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RcaConfig {
@@ -112,40 +112,7 @@ pub struct Signals {
     blame_example: HashMap<String, Vec<(DateTime<Utc>, String)>>,
 }
 
-/// minute -> (sum of values, number of values)
-type MinuteSums = BTreeMap<i64, (f64, u32)>;
-
-/// A metric series as the analysis reads it: its service lowercased, its region ("" when
-/// none) and its name.
-pub type SeriesKey = (String, String, String);
-
-/// The metric series, each a mean per minute over its hosts, as (minute start in seconds,
-/// mean), oldest first. A histogram also gives `<name>.requests` from its counts; the
-/// certificate expiry gauges are not series (they are read as a date).
-pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f64)>> {
-    let mut series: BTreeMap<SeriesKey, MinuteSums> = BTreeMap::new();
-    for p in metrics.iter().filter(|p| !p.name.contains("expiry")) {
-        let Some(svc) = p.labels.get("service") else { continue };
-        let svc = svc.to_ascii_lowercase();
-        let region = p.labels.get("region").cloned().unwrap_or_default();
-        let m = minute(p.timestamp) * 60;
-        let mut add = |name: String, v: f64| {
-            let e = series.entry((svc.clone(), region.clone(), name)).or_default().entry(m).or_default();
-            e.0 += v;
-            e.1 += 1;
-        };
-        add(p.name.clone(), p.value);
-        if p.kind == MetricKind::Histogram {
-            if let Some(c) = p.count {
-                add(format!("{}.requests", p.name), c as f64);
-            }
-        }
-    }
-    series
-        .into_iter()
-        .map(|(k, points)| (k, points.into_iter().map(|(t, (sum, n))| (t, sum / f64::from(n))).collect()))
-        .collect()
-}
+pub use super::series::{minute_means, SeriesKey};
 
 fn detector(direction: Direction, counts: bool) -> DetectorConfig {
     // Per-minute data, and an incident may come 20 minutes into it: learn from a short history.
@@ -167,11 +134,37 @@ fn direction_of(name: &str) -> Option<Direction> {
     if n.contains("expiry") {
         return None;
     }
-    if n.contains("hit.ratio") || n.contains("hit_ratio") || n.ends_with(".requests") || n.contains("availability") {
+    // Bad is up for errors, latency, memory, restarts, queues and pending work; down for what is served (traffic,
+    // success, hits) and what is left (free space, availability). Errors first: `errors_total` counts failures.
+    if ["error", "fail", "reject", "timeout"].iter().any(|w| n.contains(w)) {
+        return Some(Direction::Up);
+    }
+    if [".requests", "_count", "_total", "requests"].iter().any(|w| n.ends_with(w)) {
+        return Some(Direction::Down);
+    }
+    let bad_when_up = ["latency", "duration", "time", "memory", "restart", "pending", "queue", "lag", "wait"];
+    if bad_when_up.iter().any(|w| n.contains(w)) {
+        return Some(Direction::Up);
+    }
+    let bad_when_down = ["hit.ratio", "hit_ratio", "throughput", "availab", "free", "success"];
+    if n == "up" || bad_when_down.iter().any(|w| n.contains(w)) {
         return Some(Direction::Down);
     }
     Some(Direction::Up)
 }
+
+/// Fewest calls one point of a region's inbound series stands on (sparser minutes are pooled).
+const MIN_CALLS: u64 = 3;
+
+/// Scores above this say nothing more (a zero-variance baseline gives any change an unbounded z) and must not
+/// outvote the other signals when the onset is read from them.
+const MAX_SCORE: f64 = 100.0;
+
+/// What a [`Signal`] says when other services' error logs naming it rose.
+pub const BLAMED: &str = "error logs of its callers naming it";
+
+/// What a [`Signal`] says when a service's metrics stopped arriving.
+pub const STOPPED: &str = "metrics stopped arriving";
 
 fn minute(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(60)
@@ -188,7 +181,7 @@ fn meaningful(what: &str, baseline: f64, observed: f64) -> bool {
     let fraction = what.contains("ratio") || what.contains("utilization") || what.contains("errors on calls");
     if fraction {
         delta >= 0.04
-    } else if what == "error logs" || what.starts_with("log pattern") {
+    } else if what == "error logs" || what == BLAMED || what.starts_with("log pattern") {
         observed >= 2.0 * baseline && delta >= 3.0
     } else {
         delta >= 0.25 * baseline.abs()
@@ -216,7 +209,7 @@ fn push_anomalies(
             end: end.map(ts),
             baseline,
             observed,
-            score,
+            score: score.min(MAX_SCORE),
         });
     }
 }
@@ -229,7 +222,9 @@ fn mentioned<'a>(body: &str, names: &'a [String]) -> impl Iterator<Item = &'a St
             let before = lower[..i].chars().next_back();
             let after = lower[i + n.len()..].chars().next();
             let word = |c: Option<char>| c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-            word(before) && word(after)
+            // A URL path segment (`/api/orders`) names a route, not a service; `//api:8080` names a host.
+            let path = after == Some('/') || (before == Some('/') && !lower[..i].ends_with("//"));
+            word(before) && word(after) && !path
         })
     })
 }
@@ -256,6 +251,21 @@ impl Signals {
             let Some(dir) = direction_of(name) else { continue };
             let region = (!region.is_empty()).then_some(region.as_str());
             push_anomalies(out.by_service.entry(svc.clone()).or_default(), svc, region, name, s, &detector(dir, false));
+        }
+        // A source that stops reporting while the rest goes on: down, or too sick to be scraped.
+        for ((svc, region), gaps) in super::series::silences(metrics, 3) {
+            for g in gaps {
+                out.by_service.entry(svc.clone()).or_default().push(Signal {
+                    service: svc.clone(),
+                    region: (!region.is_empty()).then(|| region.clone()),
+                    what: STOPPED.into(),
+                    onset: ts(g.from),
+                    end: g.to.map(ts),
+                    baseline: 1.0,
+                    observed: 0.0,
+                    score: 30.0,
+                });
+            }
         }
         for ((svc, region), at) in expiry {
             if let Some(at) = at {
@@ -326,7 +336,31 @@ impl Signals {
                 &detector(Direction::Up, true),
             );
         }
-        for ((svc, id), times) in &patterns {
+        // Callers' error logs naming a service: how a dependency with no telemetry of its own (or too sick to send
+        // any) shows, and the first sign of most failures in what others call.
+        let mut named: BTreeMap<&String, BTreeMap<i64, u64>> = BTreeMap::new();
+        for ((svc, m), n) in &out.blame {
+            *named.entry(svc).or_default().entry(*m).or_default() += n;
+        }
+        let mut blame_signals = Vec::new();
+        for (svc, by_minute) in named {
+            let (a, b) = (lo.div_euclid(60), hi.div_euclid(60));
+            let s: Vec<(i64, f64)> =
+                (a..=b).map(|m| (m * 60, by_minute.get(&m).copied().unwrap_or(0) as f64)).collect();
+            let mut sigs = Vec::new();
+            push_anomalies(&mut sigs, svc, None, BLAMED, &s, &detector(Direction::Up, true));
+            blame_signals.push((svc.clone(), sigs));
+        }
+        for (svc, sigs) in blame_signals {
+            out.by_service.entry(svc).or_default().extend(sigs);
+        }
+        // An event the miner merged later keeps its earlier ids: count its lines under one (canonical) id.
+        let mut merged: BTreeMap<(String, u32), Vec<i64>> = BTreeMap::new();
+        for ((svc, id), times) in patterns {
+            merged.entry((svc, miner.canonical(id))).or_default().extend(times);
+        }
+        for ((svc, id), times) in &mut merged {
+            times.sort_unstable();
             if times.len() < 10 {
                 continue;
             }
@@ -353,12 +387,24 @@ impl Signals {
             }
         }
         // Calls into each service, from its callers' spans.
+        // Per region of the callers where the spans say which: a fault confined to one region shows only there.
         for svc in &topo.services {
-            let (err, lat) = topo.inbound(svc).series();
+            let mut by_region: Vec<(Option<&str>, super::topology::Minutes)> = topo
+                .regional
+                .range((svc.clone(), String::new())..)
+                .take_while(|((s, _), _)| s == svc)
+                .map(|((_, r), m)| (Some(r.as_str()), m.clone()))
+                .collect();
+            if by_region.is_empty() {
+                by_region.push((None, topo.inbound(svc)));
+            }
             let sigs = out.by_service.entry(svc.clone()).or_default();
-            let floor = DetectorConfig { min_abs_change: 0.02, ..detector(Direction::Up, false) };
-            push_anomalies(sigs, svc, None, "errors on calls into it", &err, &floor);
-            push_anomalies(sigs, svc, None, "latency of calls into it", &lat, &detector(Direction::Up, false));
+            for (region, minutes) in by_region {
+                let (err, lat) = if region.is_some() { minutes.pooled_series(MIN_CALLS) } else { minutes.series() };
+                let floor = DetectorConfig { min_abs_change: 0.02, ..detector(Direction::Up, false) };
+                push_anomalies(sigs, svc, region, "errors on calls into it", &err, &floor);
+                push_anomalies(sigs, svc, region, "latency of calls into it", &lat, &detector(Direction::Up, false));
+            }
         }
         out.deploys.sort_by_key(|d| d.at);
         out
@@ -386,7 +432,7 @@ fn fmt_value(v: f64, what: &str) -> String {
         }
     } else if what.contains("ratio") || what.contains("utilization") || what.contains("errors on calls") {
         format!("{:.0}%", v * 100.0)
-    } else if what == "error logs" || what.starts_with("log pattern") {
+    } else if what == "error logs" || what == BLAMED || what.starts_with("log pattern") {
         format!("{v:.0}/min")
     } else {
         format!("{v:.0}")
@@ -398,6 +444,9 @@ pub fn describe(s: &Signal) -> String {
     let region = s.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default();
     if s.what == "tls certificate expired" {
         return format!("its tls certificate expired at {}{region}", s.onset.format("%H:%M"));
+    }
+    if s.what == STOPPED {
+        return format!("its metrics{region} stopped arriving at {}", s.onset.format("%H:%M"));
     }
     format!(
         "{}{region} went from {} to {} at {}",
@@ -420,9 +469,12 @@ pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topo
     let mut active: BTreeMap<String, Vec<Signal>> = BTreeMap::new();
     for svc in &pool {
         let Some(sigs) = signals.by_service.get(svc) else { continue };
+        // A fault in another region than the one asked about explains nothing here.
+        let here = |s: &Signal| group.regions.is_empty() || s.region.as_ref().is_none_or(|r| group.regions.contains(r));
         let mut live: Vec<Signal> = sigs
             .iter()
             .filter(|s| s.onset >= lo && s.onset <= hi && s.end.is_none_or(|e| e >= start - Duration::minutes(10)))
+            .filter(|s| here(s))
             .cloned()
             .collect();
         if live.is_empty() {

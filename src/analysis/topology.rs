@@ -28,6 +28,22 @@ impl Minutes {
         e.2 += duration_us;
     }
 
+    /// Like [`Minutes::series`], but a minute with fewer than `min_calls` calls is pooled with the next ones until
+    /// they add up: with a handful of sampled calls a minute, one failure is not a 33% error ratio.
+    pub fn pooled_series(&self, min_calls: u64) -> (Vec<Point>, Vec<Point>) {
+        let (mut errors, mut latency) = (Vec::new(), Vec::new());
+        let (mut calls, mut errs, mut dur) = (0u64, 0u64, 0u64);
+        for (&m, &(c, e, d)) in &self.by_minute {
+            (calls, errs, dur) = (calls + c, errs + e, dur + d);
+            if calls >= min_calls.max(1) {
+                errors.push((m * 60, errs as f64 / calls as f64));
+                latency.push((m * 60, dur as f64 / calls as f64 / 1000.0));
+                (calls, errs, dur) = (0, 0, 0);
+            }
+        }
+        (errors, latency)
+    }
+
     /// Error ratio and mean latency (ms) per minute, for minutes with calls, in time order.
     pub fn series(&self) -> (Vec<Point>, Vec<Point>) {
         let mut errors = Vec::with_capacity(self.by_minute.len());
@@ -58,6 +74,8 @@ pub struct Topology {
     pub edges: BTreeMap<(String, String), EdgeStats>,
     /// Every service seen, callers and callees.
     pub services: BTreeSet<String>,
+    /// (callee, the caller's region) -> inbound calls: a fault confined to one region shows only there.
+    pub regional: BTreeMap<(String, String), Minutes>,
 }
 
 /// The peer a client span calls: `peer.service`, else `server.address` without port and domain.
@@ -91,12 +109,15 @@ impl Topology {
                 return;
             }
             topo.services.insert(callee.clone());
+            let (minute, dur) = (s.start.timestamp().div_euclid(60), s.duration_us());
+            if let Some(region) = s.resource.region.as_deref() {
+                topo.regional.entry((callee.clone(), region.to_string())).or_default().add(minute, s.error, dur);
+            }
             let e = topo.edges.entry((caller.to_string(), callee)).or_default();
-            let dur = s.duration_us();
             e.calls += 1;
             e.errors += u64::from(s.error);
             e.mean_ms += dur as f64 / 1000.0;
-            e.minutes.add(s.start.timestamp().div_euclid(60), s.error, dur);
+            e.minutes.add(minute, s.error, dur);
         };
         for s in spans {
             let Some(svc) = s.resource.service.as_deref() else { continue };

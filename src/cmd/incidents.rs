@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Ctx;
 use crate::analysis::incidents::{analyze, Analysis, AnalysisConfig, Telemetry};
 use crate::cli::IncidentsArgs;
-use crate::sanitize::terminal_safe;
+use crate::sanitize::{self, safe_join, terminal_safe};
 use crate::store::state::StateDb;
 use crate::store::{scan, Store};
 use crate::timearg;
@@ -19,6 +19,10 @@ use crate::timearg;
 pub fn load_and_analyze(ctx: &Ctx, now: DateTime<Utc>, since: Option<DateTime<Utc>>) -> anyhow::Result<Analysis> {
     let state = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
     let mut alerts = state.alerts().context("cannot read alerts")?;
+    // An alert dated after the plausible window (stored before ingest checked dates, or from a clock years off)
+    // can neither be an incident now nor anchor the window below: one alert dated 9999 would hide every real one.
+    let latest = crate::sources::timestamp::latest(now);
+    alerts.retain(|a| a.starts_at <= latest);
     // By default, the day before the newest alert: a postmortem of old data works the same as a live view.
     let newest = alerts.iter().map(|a| a.starts_at).max();
     let since = since.or_else(|| newest.map(|n| n - Duration::hours(24)));
@@ -52,30 +56,30 @@ pub fn run(ctx: &Ctx, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
     let analysis = load_and_analyze(ctx, now, since)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = sanitize::stdout_buffered();
     if let Some(id) = &args.export {
         let inc = analysis
             .incidents
             .iter()
             .find(|i| &i.id == id)
-            .ok_or_else(|| anyhow::anyhow!("no incident {id} (see firewatch incidents)"))?;
+            .ok_or_else(|| anyhow::anyhow!("no incident {} (see firewatch incidents)", terminal_safe(id)))?;
         let audit = StateDb::open(&ctx.data_dir).and_then(|s| s.audit(None)).context("cannot read the audit log")?;
         out.write_all(super::postmortem::render(inc, &analysis, &audit, now).as_bytes())?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &analysis.incidents)?;
+        sanitize::json::to_writer_pretty(&mut out, &analysis.incidents)?;
         writeln!(out)?;
     } else if analysis.incidents.is_empty() {
-        writeln!(out, "no incidents: no alerts stored in {}", ctx.data_dir.display())?;
+        writeln!(out, "no incidents: no alerts stored in {}", terminal_safe(&ctx.data_dir.to_string_lossy()))?;
     } else {
         for inc in &analysis.incidents {
             let age = now - inc.started_at;
             writeln!(
                 out,
                 "{}  {:<8} {}  {} ago  {}",
-                inc.id,
+                terminal_safe(&inc.id),
                 inc.status,
                 inc.started_at.format("%Y-%m-%d %H:%M"),
                 human(age),
@@ -84,8 +88,8 @@ pub fn run(ctx: &Ctx, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "    services: {}  regions: {}  alerts: {}",
-                inc.services.join(", "),
-                inc.regions.join(", "),
+                safe_join(&inc.services, ", "),
+                safe_join(&inc.regions, ", "),
                 inc.alerts.len()
             )?;
             match &inc.root_cause {

@@ -38,6 +38,17 @@ pub struct Interpretation {
     pub notes: Vec<String>,
 }
 
+impl Interpretation {
+    /// The moment asked about, when the window was made around one ("at 08:10", "about 30 minutes ago"): what
+    /// people saw then was caused by something that had begun by then.
+    pub fn moment(&self) -> Option<DateTime<Utc>> {
+        self.notes
+            .iter()
+            .any(|n| n.starts_with("around"))
+            .then(|| self.window.start + Duration::minutes(AROUND_MINUTES))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
     #[error("{0} does not exist in this timezone")]

@@ -45,7 +45,7 @@ pub struct RunbookRef {
     pub reason: String,
 }
 
-/// The `ask --json` contract of DESIGN.md.
+/// The `ask --json` contract of docs/contracts.md.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     pub question: String,
@@ -162,6 +162,47 @@ pub fn scope(interp: &Interpretation) -> Scope {
     }
 }
 
+/// How long after the moment asked about a cause may still show (detection lags, and clocks are rough).
+const LATE: Duration = Duration::minutes(10);
+
+/// Drops the candidates that cannot explain the symptom: those whose regional signals all lie in other regions, and
+/// those that began well after the moment asked about. The root stays the first one left if it clears the bar.
+fn confine(
+    ranking: Vec<Candidate>,
+    root: Option<usize>,
+    regions: &[String],
+    moment: Option<DateTime<Utc>>,
+) -> (Vec<Candidate>, Option<usize>) {
+    let root_service = root.and_then(|i| ranking.get(i)).map(|c| c.service.clone());
+    let kept: Vec<Candidate> = ranking
+        .into_iter()
+        .filter(|c| {
+            let regional: Vec<&String> = c.signals.iter().filter_map(|s| s.region.as_ref()).collect();
+            regions.is_empty() || regional.is_empty() || regional.iter().any(|r| regions.contains(r))
+        })
+        .filter(|c| moment.is_none_or(|m| c.onset.is_none_or(|o| o <= m + LATE)))
+        .collect();
+    let min = RcaConfig::default().min_score;
+    let root = match (&root_service, kept.first()) {
+        (Some(_), Some(first)) if first.score >= min => Some(0),
+        _ => None,
+    };
+    (kept, root)
+}
+
+/// The incident's calibrated confidence when the root is its own, else one from the candidate's score.
+fn confidence_of(c: &Candidate, incident: Option<&Incident>) -> f64 {
+    incident
+        .and_then(|i| i.root_cause.as_ref())
+        .filter(|r| r.service == c.service)
+        .map_or((c.score.min(1.0) * 0.8 * 100.0).round() / 100.0, |r| r.confidence)
+}
+
+/// Whether a signal lies in the regions asked about (any, when none was asked; a signal without a region may).
+fn in_regions(s: &rca::Signal, regions: &[String]) -> bool {
+    regions.is_empty() || s.region.as_ref().is_none_or(|r| regions.contains(r))
+}
+
 /// Answers `question` from the analysis. `interp` is the interpretation shown to the user.
 pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> Answer {
     let (start, end) = (interp.window.start, interp.window.end);
@@ -170,6 +211,12 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         .incidents
         .iter()
         .filter(|i| overlaps(i, start, end) && concerns(i, &interp.services, topo))
+        // Something that began well after the moment asked about did not cause what was seen then.
+        .filter(|i| interp.moment().is_none_or(|m| i.started_at <= m + LATE))
+        // An incident confined to other regions than the one asked about is somebody else's.
+        .filter(|i| {
+            interp.regions.is_empty() || i.regions.is_empty() || i.regions.iter().any(|r| interp.regions.contains(r))
+        })
         .max_by_key(|i| {
             // What started around the time asked about beats what was already going on.
             let began_then = i.started_at >= start - Duration::minutes(10) && i.started_at <= end;
@@ -194,12 +241,23 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
     // An incident elsewhere explains the service asked about only if that service felt
     // something: a deviation of its own in the window. A flapping alert on a callee does
     // not make a healthy frontend slow.
-    let felt = interp.services.is_empty()
-        || interp
-            .services
-            .iter()
-            .any(|s| analysis.signals.of(s).iter().any(|g| g.onset >= start - Duration::minutes(30) && g.onset <= end));
+    let own: Vec<&rca::Signal> = interp
+        .services
+        .iter()
+        .flat_map(|s| analysis.signals.of(s))
+        .filter(|g| g.onset >= start - Duration::minutes(30) && g.onset <= end && in_regions(g, &interp.regions))
+        .collect();
+    // Or when the incident's cause is something it calls: its own metrics may be too coarse to show a share of
+    // failing requests, but the chain is in the traces.
+    let behind = incident.and_then(|i| i.root_cause.as_ref()).is_some_and(|rc| {
+        interp.services.iter().any(|s| topo.descendants(s).contains(&rc.service))
+            && incident.is_some_and(|i| i.started_at >= start - Duration::minutes(10))
+    });
+    let felt = interp.services.is_empty() || !own.is_empty() || behind;
     let (ranking, root_index) = if felt { (ranking, root_index) } else { (Vec::new(), None) };
+    // Where the symptom is: the regions asked about. (Inferring them from where the asked service deviated drops
+    // a root whose own signals carry another region label than its callers'.)
+    let (ranking, root_index) = confine(ranking, root_index, &interp.regions, interp.moment());
     let root = root_index.and_then(|i| ranking.get(i));
     let mut pack = Pack { items: Vec::new() };
     let mut text = String::new();
@@ -245,9 +303,7 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
                     format!("{}: {}", c.service, rca::describe(s)),
                 ));
             }
-            let confidence = incident
-                .and_then(|i| i.root_cause.as_ref())
-                .map_or((c.score.min(1.0) * 0.8 * 100.0).round() / 100.0, |r| r.confidence);
+            let confidence = confidence_of(c, incident);
             text.push_str(&format!(
                 "Suspected cause: {} (confidence {:.0}%). {} [{}].",
                 c.service,
@@ -333,9 +389,7 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         root_cause: root.map(|c| AskCause {
             service: c.service.clone(),
             summary: format!("{}: {}", c.service, c.reason),
-            confidence: incident
-                .and_then(|i| i.root_cause.as_ref())
-                .map_or((c.score.min(1.0) * 0.8 * 100.0).round() / 100.0, |r| r.confidence),
+            confidence: confidence_of(c, incident),
         }),
         candidates: ranking
             .iter()
@@ -346,5 +400,49 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         answer: text.trim().to_string(),
         runbooks: Vec::new(),
         incident: incident.map(|i| i.id.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rca::Signal;
+
+    fn cand(service: &str, region: &str, score: f64, onset_min: i64) -> Candidate {
+        let onset = DateTime::from_timestamp(onset_min * 60, 0).unwrap();
+        let signal = Signal {
+            service: service.into(),
+            region: Some(region.into()),
+            what: "errors on calls into it".into(),
+            onset,
+            end: None,
+            baseline: 0.0,
+            observed: 0.3,
+            score: 40.0,
+        };
+        Candidate {
+            service: service.into(),
+            region: Some(region.into()),
+            score,
+            onset: Some(onset),
+            reason: String::new(),
+            signals: vec![signal],
+            deploy: None,
+            blamed_by_logs: 0,
+            blame_example: None,
+        }
+    }
+
+    #[test]
+    fn a_fault_in_another_region_or_after_the_moment_asked_is_not_the_cause() {
+        let ranking = vec![cand("basket", "us-east-1", 0.9, 100), cand("orders", "eu-west-1", 0.7, 100)];
+        let (kept, root) = confine(ranking.clone(), Some(0), &["eu-west-1".to_string()], None);
+        assert_eq!(kept.iter().map(|c| c.service.as_str()).collect::<Vec<_>>(), ["orders"]);
+        assert_eq!(root, Some(0));
+        // Asked about minute 80: a cause that began at minute 100 explains nothing seen then.
+        let moment = DateTime::from_timestamp(80 * 60, 0);
+        let (kept, root) = confine(ranking, Some(0), &[], moment);
+        assert!(kept.is_empty());
+        assert_eq!(root, None);
     }
 }
