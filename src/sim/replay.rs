@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Offset, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{generate, FaultKind, Scenario, ScenarioSpec};
 use crate::ingest::{Ingestor, Options};
@@ -84,12 +84,7 @@ impl Replay {
             &mut state,
             store.fields,
             store.manifest()?,
-            Options {
-                ts: TsContext { now: end, offset: Some(Utc.fix()) },
-                service: None,
-                max_line_bytes: 1 << 20,
-                complete_lines_only: false,
-            },
+            Options { ts: TsContext::utc(end), service: None, max_line_bytes: 1 << 20, complete_lines_only: false },
         );
         ingestor.miner = miner_file.load()?;
         let ingest = |ing: &mut Ingestor<'_>, from: DateTime<Utc>, to: DateTime<Utc>| -> anyhow::Result<u64> {
