@@ -17,6 +17,8 @@ use anyhow::Context as _;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub mod metrics;
+
 use crate::analysis::templates::TemplateMiner;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::ingest::{Ingestor, Options as IngestOptions};
@@ -24,13 +26,14 @@ use crate::model::Signal;
 use crate::sources::feed::{Health, SourceEvent};
 use crate::sources::http::{self, HttpConfig};
 use crate::sources::timestamp::TsContext;
-use crate::sources::{alertmanager_api, elastic, loki, otlp_http, prometheus};
+use crate::sources::{alertmanager_api, alertmanager_webhook, elastic, loki, otlp_http, prometheus};
 use crate::store::docs::{log_doc, span_doc};
 use crate::store::manifest::Manifest;
 use crate::store::state::StateDb;
 use crate::store::templates::MinerFile;
 use crate::store::writer::{WriteOp, WriterConfig, WriterHandle};
 use crate::store::Store;
+use metrics::{Metrics, RecordKind};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -212,46 +215,9 @@ struct FileSource {
     seen: HashMap<PathBuf, (u64, Option<std::time::SystemTime>)>,
 }
 
+/// The files a file source's path or glob names now (globs anywhere in the path, `**` included).
 pub fn expand_glob(pattern: &str) -> Vec<PathBuf> {
-    // Only the file name may hold wildcards, which covers `/var/log/app/*.log` and rotation patterns.
-    let path = Path::new(pattern);
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if !name.contains(['*', '?']) {
-        return vec![path.to_path_buf()];
-    }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_str().is_some_and(|n| wildcard(name.as_bytes(), n.as_bytes())))
-                .map(|e| e.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-/// `*` and `?` matching, iterative with backtracking to the last star.
-fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == b'*')
+    crate::ingest::glob::source_files(pattern)
 }
 
 struct Sink {
@@ -271,6 +237,7 @@ struct Sink {
     report: Report,
     ts: TsContext,
     max_line_bytes: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl Sink {
@@ -280,7 +247,9 @@ impl Sink {
                 let mut docs = Vec::new();
                 let (mut metrics, mut alerts) = (Vec::new(), Vec::new());
                 let n = b.signals.len() as u64;
+                let mut by_kind: BTreeMap<RecordKind, u64> = BTreeMap::new();
                 for s in b.signals {
+                    *by_kind.entry(RecordKind::of(&s)).or_default() += 1;
                     match s {
                         Signal::Log(r) => {
                             let t = self.miner.add(&r.body);
@@ -312,6 +281,10 @@ impl Sink {
                     return Err(e);
                 }
                 *self.report.records.entry(b.source.clone()).or_default() += n;
+                self.metrics.batch();
+                for (kind, n) in by_kind {
+                    self.metrics.stored(kind, n);
+                }
                 if let Some(c) = b.cursor {
                     self.cursors.insert(b.source, c);
                     self.dirty = true;
@@ -325,6 +298,7 @@ impl Sink {
                 let kind = self.kinds.get(&source).copied().unwrap_or("source");
                 let json = serde_json::to_string(&health).unwrap_or_default();
                 self.state.set_health(&source, kind, &json)?;
+                self.metrics.health(&source, kind, &health);
                 match &health {
                     Health::Degraded { error, .. } | Health::Down { error, .. } => {
                         tracing::warn!(source = %source, error = %error, "source unhealthy")
@@ -341,6 +315,7 @@ impl Sink {
     /// Makes everything applied so far durable, then saves cursors and answers push clients.
     fn commit(&mut self) -> anyhow::Result<()> {
         // The miner first: ids in the committed records then always name templates that exist.
+        let started = Instant::now();
         self.miner_file.save(&self.miner)?;
         let result = self.writer.commit();
         let acks = std::mem::take(&mut self.acks);
@@ -354,6 +329,7 @@ impl Sink {
                 self.dirty = false;
                 self.last_commit = Instant::now();
                 self.report.commits += 1;
+                self.metrics.committed(started.elapsed());
                 Ok(())
             }
             Err(e) => {
@@ -414,6 +390,7 @@ impl Sink {
         if records > 0 {
             self.dirty = true;
             *self.report.records.entry(f.name.clone()).or_default() += records;
+            self.metrics.stored(RecordKind::Log, records);
         }
         let health = match failure {
             Some(error) => Health::Degraded { since: Utc::now(), error },
@@ -460,8 +437,9 @@ pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBoo
         commit_interval: opts.commit_interval,
         kinds: plans.iter().map(|p| (p.name.clone(), p.kind.as_str())).collect(),
         report: Report::default(),
-        ts: TsContext { now: Utc::now(), offset: config.assume_offset() },
+        ts: TsContext { now: Utc::now(), zone: config.assume_zone() },
         max_line_bytes: config.ingest.max_line_bytes,
+        metrics: Arc::new(Metrics::default()),
     };
     let mut tasks = Vec::new();
     let mut files = Vec::new();
@@ -491,28 +469,8 @@ pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBoo
             }
         }
     }
-    if let Some(o) = config.otlp.as_ref().filter(|_| !opts.once) {
-        let addr: std::net::SocketAddr = o.listen.parse().context("otlp.listen")?;
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind(addr))
-            .with_context(|| format!("cannot listen on {addr} for OTLP"))?;
-        let cfg = otlp_http::OtlpConfig {
-            listen: addr,
-            max_body_bytes: crate::config::parse_size(&o.max_body).unwrap_or(16 << 20) as usize,
-            ..Default::default()
-        };
-        sink.kinds.insert("otlp".into(), "otlp");
-        let mut rx_stop = shutdown_rx.clone();
-        let tx = tx.clone();
-        tasks.push(rt.spawn(async move {
-            let stop = async move {
-                let _ = rx_stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = otlp_http::serve(listener, cfg, "otlp", tx, stop).await {
-                tracing::error!(error = %e, "otlp receiver stopped");
-            }
-        }));
-        tracing::info!(%addr, "otlp receiver listening");
+    if !opts.once {
+        start_listeners(&rt, config, &mut sink, &tx, &shutdown_rx, &mut tasks)?;
     }
     drop(tx);
     if !opts.once {
@@ -525,6 +483,8 @@ pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBoo
     let started = Instant::now();
     let mut files_done = false;
     loop {
+        sink.metrics.beat();
+        sink.metrics.queue_depth(rx.len());
         let now = Instant::now();
         let next_file = files.iter().map(|f| f.next).min().unwrap_or(now + Duration::from_millis(250));
         let wait = next_file.saturating_duration_since(now).min(Duration::from_millis(250));
@@ -591,10 +551,80 @@ pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBoo
         sink.apply(SourceEvent::Health { source: name.clone(), health })?;
     }
     sink.commit()?;
+    sink.metrics.stopped();
     let report = sink.report.clone();
     sink.writer.finish()?;
     rt.shutdown_timeout(Duration::from_secs(2));
     Ok(report)
+}
+
+/// A future that completes once `collect` stops.
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Binds and starts the push receivers (OTLP, the Alertmanager webhook) and `/metrics`.
+fn start_listeners(
+    rt: &tokio::runtime::Runtime,
+    config: &Config,
+    sink: &mut Sink,
+    tx: &mpsc::Sender<SourceEvent>,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> anyhow::Result<()> {
+    let bind = |addr: std::net::SocketAddr, what: &str| {
+        rt.block_on(tokio::net::TcpListener::bind(addr)).with_context(|| format!("cannot listen on {addr} for {what}"))
+    };
+    if let Some(o) = &config.otlp {
+        let addr: std::net::SocketAddr = o.listen.parse().context("otlp.listen")?;
+        let listener = bind(addr, "OTLP")?;
+        let cfg = otlp_http::OtlpConfig {
+            listen: addr,
+            max_body_bytes: crate::config::parse_size(&o.max_body).unwrap_or(16 << 20) as usize,
+            header_timeout: crate::config::parse_duration(&o.header_timeout).unwrap_or(Duration::from_secs(10)),
+            body_timeout: crate::config::parse_duration(&o.body_timeout).unwrap_or(Duration::from_secs(30)),
+            max_connections: o.max_connections,
+            on_status: Some(sink.metrics.status_hook("otlp")),
+            ..Default::default()
+        };
+        sink.kinds.insert("otlp".into(), "otlp");
+        let (tx, stop) = (tx.clone(), stopped(shutdown.clone()));
+        tasks.push(rt.spawn(async move {
+            if let Err(e) = otlp_http::serve(listener, cfg, "otlp", tx, stop).await {
+                tracing::error!(error = %e, "otlp receiver stopped");
+            }
+        }));
+        tracing::info!(%addr, "otlp receiver listening");
+    }
+    if let Some(w) = &config.alertmanager_webhook {
+        let addr: std::net::SocketAddr = w.listen.parse().context("alertmanager_webhook.listen")?;
+        let listener = bind(addr, "the Alertmanager webhook")?;
+        let cfg = alertmanager_webhook::WebhookConfig {
+            listen: addr,
+            path: w.path.clone().unwrap_or_else(|| alertmanager_webhook::DEFAULT_PATH.into()),
+            on_status: Some(sink.metrics.status_hook("alertmanager_webhook")),
+            ..Default::default()
+        };
+        let name = "alertmanager_webhook";
+        sink.kinds.insert(name.into(), name);
+        let (tx, stop) = (tx.clone(), stopped(shutdown.clone()));
+        tasks.push(rt.spawn(alertmanager_webhook::serve(listener, cfg, name, tx, stop)));
+        tracing::info!(%addr, "alertmanager webhook listening");
+    }
+    if let Some(l) = config.collect.as_ref().and_then(|c| c.metrics_listen.as_ref()) {
+        let addr: std::net::SocketAddr = l.parse().context("collect.metrics_listen")?;
+        let listener = bind(addr, "/metrics")?;
+        let limits = crate::sources::accept::ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 64,
+            drain: Duration::from_secs(5),
+            on_status: None,
+        };
+        let stop = stopped(shutdown.clone());
+        tasks.push(rt.spawn(metrics::serve(listener, sink.metrics.clone(), limits, stop)));
+        tracing::info!(%addr, "metrics endpoint listening");
+    }
+    Ok(())
 }
 
 /// SIGINT or SIGTERM.
@@ -625,15 +655,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wildcards_match_names() {
-        assert!(wildcard(b"*.log", b"app.log"));
-        assert!(wildcard(b"app.log*", b"app.log.1"));
-        assert!(wildcard(b"app-?.log", b"app-3.log"));
-        assert!(!wildcard(b"*.log", b"app.log.gz"));
-        assert!(!wildcard(b"app-?.log", b"app-10.log"));
-    }
-
-    #[test]
     fn globs_list_matching_files_in_order() {
         let dir = tempfile::tempdir().unwrap();
         for n in ["b.log", "a.log", "c.txt"] {
@@ -642,5 +663,18 @@ mod tests {
         let got = expand_glob(&format!("{}/*.log", dir.path().display()));
         let names: Vec<_> = got.iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect();
         assert_eq!(names, vec!["a.log", "b.log"]);
+        // Wildcards in directories: a Kubernetes node's pod logs.
+        for pod in ["shop_web-7d9c8b6f5-x2x9q_u1", "db_postgres-0_u2"] {
+            let d = dir.path().join("pods").join(pod).join("main");
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("0.log"), "x\n").unwrap();
+        }
+        let got = expand_glob(&format!("{}/pods/*/*/*.log", dir.path().display()));
+        let pods: Vec<_> = got.iter().map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf()).collect();
+        assert_eq!(
+            pods,
+            [Path::new("pods/db_postgres-0_u2/main/0.log"), Path::new("pods/shop_web-7d9c8b6f5-x2x9q_u1/main/0.log")]
+        );
+        assert_eq!(expand_glob(&format!("{}/**/0.log", dir.path().display())).len(), 2);
     }
 }

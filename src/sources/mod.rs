@@ -1,13 +1,17 @@
 //! The sources stage: each backend's own format or protocol, turned into signals.
 
+pub mod accept;
 pub mod alertmanager;
 pub mod alertmanager_api;
+pub mod alertmanager_webhook;
 pub mod backoff;
+pub mod container;
 pub mod elastic;
 pub mod feed;
 pub mod http;
 pub mod jsonlog;
 pub mod lines;
+pub mod logfmt;
 pub mod loki;
 pub mod otlp_http;
 pub mod otlp_json;
