@@ -17,7 +17,7 @@ BYTES=${1:-1000000000}
 DIR=${BENCH_DIR:-/tmp/firewatch-bench}
 KEYS=${KEYS:-300}
 mkdir -p "$DIR"
-cargo build --release --quiet --bin firewatch --bin firewatch-genlogs
+cargo build --release --quiet --features dev --bin firewatch --bin firewatch-genlogs
 FW=$PWD/target/release/firewatch
 LOG="$DIR/mixed-$BYTES.log"
 if [ ! -s "$LOG" ]; then

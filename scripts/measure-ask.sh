@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${1:-12}
 FAULT=${2:-cache-outage}
-cargo build --release --quiet --bin firewatch --bin firewatch-sim
+cargo build --release --quiet --features dev --bin firewatch --bin firewatch-sim
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 target/release/firewatch-sim "$WORK/in" --seed "$SEED" --fault "$FAULT" --services 10 --minutes 120 >"$WORK/truth.txt"

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::FixedOffset;
 use serde::Deserialize;
+
+use crate::sources::timestamp::Zone;
 
 pub const DEFAULT_TOML: &str = include_str!("default_config.toml");
 
@@ -31,6 +32,12 @@ pub struct Config {
     /// The OTLP/HTTP receiver; off unless configured.
     #[serde(default)]
     pub otlp: Option<OtlpSection>,
+    /// The Alertmanager webhook receiver; off unless configured.
+    #[serde(default)]
+    pub alertmanager_webhook: Option<WebhookSection>,
+    /// `collect`'s own endpoints (`/metrics`, `/healthz`); off unless configured.
+    #[serde(default)]
+    pub collect: Option<CollectSection>,
     /// An OpenAI-compatible LLM for `ask` and the chat; without it the copilot answers offline.
     #[serde(default)]
     pub llm: Option<LlmSection>,
@@ -195,7 +202,7 @@ pub struct SourceConfig {
     pub tiebreak: Option<String>,
     /// loki, elasticsearch: how far back a first start reads [default: 1h]
     pub lookback: Option<String>,
-    /// file: a path or glob (`/var/log/app/*.log`).
+    /// file: a path or glob, wildcards anywhere (`/var/log/app/*.log`, `/var/log/pods/*/*/*.log`, `**`).
     pub path: Option<String>,
     /// file: service name for records that carry none [default: the file's name]
     pub service: Option<String>,
@@ -221,10 +228,50 @@ pub struct OtlpSection {
     pub listen: String,
     #[serde(default = "default_max_body")]
     pub max_body: String,
+    /// Longest wait for a request head (and on an idle keep-alive connection); then it closes.
+    #[serde(default = "default_otlp_header_timeout")]
+    pub header_timeout: String,
+    /// Longest wait for a whole request body once its head arrived; then 408.
+    #[serde(default = "default_otlp_body_timeout")]
+    pub body_timeout: String,
+    /// Connections served at once; further ones wait in the accept backlog.
+    #[serde(default = "default_otlp_max_connections")]
+    pub max_connections: usize,
+}
+
+/// `[alertmanager_webhook]`: where Alertmanager's `webhook_configs` post notifications. Its
+/// header and body timeouts and connection cap are the OTLP receiver's defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// The path served (`/alerts` by default); the `url` in Alertmanager's config ends with it.
+    pub path: Option<String>,
+}
+
+/// `[collect]`: the collector's own endpoints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectSection {
+    /// `host:port` serving `/metrics` (Prometheus text format) and `/healthz`.
+    pub metrics_listen: Option<String>,
 }
 
 fn default_max_body() -> String {
     "16MB".into()
+}
+
+fn default_otlp_header_timeout() -> String {
+    "10s".into()
+}
+
+fn default_otlp_body_timeout() -> String {
+    "30s".into()
+}
+
+fn default_otlp_max_connections() -> usize {
+    512
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -248,6 +295,9 @@ pub struct RetentionConfig {
 pub struct IngestConfig {
     pub max_line_bytes: usize,
     pub assume_timezone: String,
+    /// `assume_timezone`, parsed when the config is loaded.
+    #[serde(skip)]
+    pub zone: Zone,
 }
 
 /// The terminal UI.
@@ -291,38 +341,50 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
 impl Config {
     /// The embedded defaults, with `user` (TOML text from `path`) over them.
     pub fn from_layers(user: Option<(&Path, &str)>) -> Result<Self, ConfigError> {
+        Self::from_layers_with(user, &|name| std::env::var(name).ok()).map(|(cfg, _)| cfg)
+    }
+
+    /// [`Config::from_layers`] with `${VAR}` looked up in `env`; also returns the secret fields the user's file
+    /// sets to a literal value (see [`is_secret_key`]), by their dotted path.
+    fn from_layers_with(
+        user: Option<(&Path, &str)>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
         let builtin = Path::new("<built-in defaults>");
         let mut value: toml::Value = toml::from_str(DEFAULT_TOML)
             .map_err(|e| ConfigError::Parse { path: builtin.into(), message: e.to_string() })?;
         let origin = user.map_or(builtin, |(p, _)| p);
+        let mut literal_secrets = Vec::new();
         if let Some((path, text)) = user {
-            // `${VAR}` anywhere in the user's file, so secrets can come from the environment.
-            let text = crate::sources::http::expand_env(text)
-                .map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
-            let over: toml::Value =
-                toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+            let mut over: toml::Value =
+                toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+            // `${VAR}` inside string values only, after parsing: a value from the environment stays one string,
+            // whatever quotes or newlines it holds, so it cannot add keys or tables.
+            expand_strings(&mut over, "", None, env, &mut literal_secrets)
+                .map_err(|(key, message)| ConfigError::Value { path: path.into(), key, message })?;
             merge(&mut value, over);
         }
-        let cfg: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse {
+        let mut cfg: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse {
             path: origin.into(),
             message: e.message().to_string(),
         })?;
         cfg.validate(origin)?;
-        Ok(cfg)
+        cfg.ingest.zone = parse_timezone(&cfg.ingest.assume_timezone).map_err(|message| ConfigError::Value {
+            path: origin.into(),
+            key: "ingest.assume_timezone".into(),
+            message,
+        })?;
+        Ok((cfg, literal_secrets))
     }
 
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
-                let cfg = Self::from_layers(Some((p, &text)))?;
+                let (cfg, literal_secrets) = Self::from_layers_with(Some((p, &text)), &|n| std::env::var(n).ok())?;
                 // A file holding a secret inline must be private, like an ssh key.
-                if holds_inline_secret(&text) {
-                    crate::sources::http::check_private(p).map_err(|e| ConfigError::Value {
-                        path: p.into(),
-                        key: "secret".into(),
-                        message: e.to_string(),
-                    })?;
+                if !literal_secrets.is_empty() {
+                    check_secret_file(p, &literal_secrets)?;
                 }
                 Ok(cfg)
             }
@@ -335,7 +397,6 @@ impl Config {
         parse_duration(&self.store.commit_interval).map_err(|m| bad("store.commit_interval", m))?;
         parse_duration(&self.retention.max_age).map_err(|m| bad("retention.max_age", m))?;
         parse_size(&self.retention.max_size).map_err(|m| bad("retention.max_size", m))?;
-        parse_timezone(&self.ingest.assume_timezone).map_err(|m| bad("ingest.assume_timezone", m))?;
         if self.ingest.max_line_bytes < 1024 {
             return Err(bad("ingest.max_line_bytes", "must be at least 1024".into()));
         }
@@ -350,6 +411,7 @@ impl Config {
                 SourceKind::File if s.path.is_none() => {
                     return Err(bad(&key("path"), "a file source needs a path".into()))
                 }
+                // A path with glob syntax that compiles is a glob; any other is taken literally, as a shell does.
                 SourceKind::File => {}
                 _ if s.url.is_none() => return Err(bad(&key("url"), "is required".into())),
                 _ => {}
@@ -391,6 +453,29 @@ impl Config {
         if let Some(o) = &self.otlp {
             o.listen.parse::<std::net::SocketAddr>().map_err(|e| bad("otlp.listen", format!("'{}': {e}", o.listen)))?;
             parse_size(&o.max_body).map_err(|m| bad("otlp.max_body", m))?;
+            for (key, v) in [("otlp.header_timeout", &o.header_timeout), ("otlp.body_timeout", &o.body_timeout)] {
+                if parse_duration(v).map_err(|m| bad(key, m))?.is_zero() {
+                    return Err(bad(key, "must be positive".into()));
+                }
+            }
+            if o.max_connections == 0 {
+                return Err(bad("otlp.max_connections", "must be positive".into()));
+            }
+        }
+        self.validate_collect_endpoints(path)?;
+        Ok(())
+    }
+
+    fn validate_collect_endpoints(&self, path: &Path) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Value { path: path.into(), key: key.into(), message };
+        if let Some(w) = &self.alertmanager_webhook {
+            w.listen.parse::<std::net::SocketAddr>().map_err(|e| bad("alertmanager_webhook.listen", e.to_string()))?;
+            if w.path.as_ref().is_some_and(|p| !p.starts_with('/')) {
+                return Err(bad("alertmanager_webhook.path", "must start with /".into()));
+            }
+        }
+        if let Some(l) = self.collect.as_ref().and_then(|c| c.metrics_listen.as_ref()) {
+            l.parse::<std::net::SocketAddr>().map_err(|e| bad("collect.metrics_listen", format!("'{l}': {e}")))?;
         }
         Ok(())
     }
@@ -425,29 +510,90 @@ impl Config {
         parse_size(&self.retention.max_size).ok().filter(|s| *s > 0)
     }
 
-    /// `None` means the local timezone.
-    pub fn assume_offset(&self) -> Option<FixedOffset> {
-        parse_timezone(&self.ingest.assume_timezone).ok().flatten()
+    /// The timezone of times written without an offset.
+    pub fn assume_zone(&self) -> Zone {
+        self.ingest.zone
     }
 }
 
-/// Whether the (unexpanded) config text sets a secret to a literal value rather than `${VAR}`.
-fn holds_inline_secret(raw: &str) -> bool {
-    let Ok(v) = toml::from_str::<toml::Value>(raw) else { return false };
-    let inline = |t: &str| {
-        let t = t.trim();
-        !(t.starts_with("${") && t.ends_with('}') && t.matches("${").count() == 1)
-    };
-    if v.get("llm").and_then(|l| l.get("api_key")).and_then(toml::Value::as_str).is_some_and(inline) {
-        return true;
+/// Whether a key names a secret, wherever it appears: `bearer_token`, `basic_password`, `api_key`, `secret`,
+/// `*_token`, `*_password`, `*_secret`, `*_key`, a `credentials` or `authorization` value... The `*_file`
+/// variants name a file, not a secret.
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    if k.ends_with("_file") || k.ends_with("_path") {
+        return false;
     }
-    let Some(sources) = v.get("source").and_then(toml::Value::as_array) else { return false };
-    sources.iter().any(|s| {
-        ["bearer_token", "basic_password"].iter().any(|k| s.get(*k).and_then(toml::Value::as_str).is_some_and(inline))
+    k == "key"
+        || k.ends_with("_key")
+        || k.ends_with("-key")
+        || k.ends_with("apikey")
+        || ["password", "passwd", "passphrase", "secret", "token", "credential", "authorization", "cookie"]
+            .iter()
+            .any(|w| k.contains(w))
+}
+
+/// A value that is not only a `${VAR}` reference (or empty) is a literal.
+fn is_literal(raw: &str) -> bool {
+    let t = raw.trim();
+    !(t.is_empty() || (t.starts_with("${") && t.ends_with('}') && t.matches("${").count() == 1))
+}
+
+/// Expands `${VAR}` in every string of `v`, and lists the secret fields set to a literal. `key` is the nearest
+/// key above (an array's elements are checked under their array's key). Errors name the field.
+fn expand_strings(
+    v: &mut toml::Value,
+    path: &str,
+    key: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+    literal_secrets: &mut Vec<String>,
+) -> Result<(), (String, String)> {
+    match v {
+        toml::Value::String(s) => {
+            if key.is_some_and(is_secret_key) && is_literal(s) {
+                literal_secrets.push(path.to_string());
+            }
+            // The value is not echoed in errors: it may be a secret.
+            *s = crate::sources::http::expand_with(s, env).map_err(|e| {
+                let message = match e {
+                    crate::sources::http::HttpError::EnvSyntax { .. } => "unterminated ${ in the value".to_string(),
+                    other => other.to_string(),
+                };
+                (path.to_string(), message)
+            })?;
+        }
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                expand_strings(item, &format!("{path}[{i}]"), key, env, literal_secrets)?;
+            }
+        }
+        toml::Value::Table(t) => {
+            for (k, item) in t.iter_mut() {
+                let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                expand_strings(item, &sub, Some(k), env, literal_secrets)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Refuses a config file that holds literal secrets and that others than its owner can read.
+fn check_secret_file(path: &Path, literal_secrets: &[String]) -> Result<(), ConfigError> {
+    crate::sources::http::check_private(path).map_err(|e| ConfigError::Value {
+        path: path.into(),
+        key: literal_secrets.join(", "),
+        message: format!(
+            "a secret written in the file needs the file private: {e}; or set it from the environment \
+             (\"${{VAR}}\") or from a private file (the key's *_file form)"
+        ),
     })
 }
 
 /// `90s`, `5m`, `1h30m`, `14d`, `2w`; a bare `0` is zero.
+/// The longest duration the config takes: 100 years, in milliseconds.
+const MAX_DURATION_MS: u64 = 100 * 365 * 86_400_000;
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s == "0" {
@@ -469,16 +615,21 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
         let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration (like 30s, 5m, 2h, 14d)"))?;
         num.clear();
-        let secs_or_ms = match unit.as_str() {
-            "ms" => n,
-            "s" => n * 1000,
-            "m" => n * 60_000,
-            "h" => n * 3_600_000,
-            "d" => n * 86_400_000,
-            "w" => n * 604_800_000,
+        let per_unit: u64 = match unit.as_str() {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 604_800_000,
             _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m, h, d, w)")),
         };
-        total += secs_or_ms;
+        // A value past a century is a typo, and past u64 it would wrap (release) or panic (debug): refused.
+        total = n
+            .checked_mul(per_unit)
+            .and_then(|ms| total.checked_add(ms))
+            .filter(|ms| *ms <= MAX_DURATION_MS)
+            .ok_or_else(|| format!("'{s}' is too long a duration (at most 100 years)"))?;
         any = true;
     }
     if !num.is_empty() || !any {
@@ -508,28 +659,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok((n * mult) as u64)
 }
 
-/// `UTC`, `local`, or `+HH:MM` / `-HH:MM`. `Ok(None)` is local time.
-pub fn parse_timezone(s: &str) -> Result<Option<FixedOffset>, String> {
-    let t = s.trim();
-    match t.to_ascii_lowercase().as_str() {
-        "utc" | "z" | "gmt" => return Ok(FixedOffset::east_opt(0)),
-        "local" => return Ok(None),
-        _ => {}
-    }
-    let sign = match t.chars().next() {
-        Some('+') => 1,
-        Some('-') => -1,
-        _ => return Err(format!("'{s}' is not UTC, local or an offset like +02:00")),
-    };
-    let (h, m) = t[1..].split_once(':').unwrap_or((&t[1..], "0"));
-    let h: i32 = h.parse().map_err(|_| format!("'{s}': bad hours"))?;
-    let m: i32 = m.parse().map_err(|_| format!("'{s}': bad minutes"))?;
-    FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Some).ok_or_else(|| format!("'{s}' is out of range"))
+/// `UTC`, `local`, `+HH:MM` / `-HH:MM`, or an IANA name such as `Europe/Berlin`.
+pub fn parse_timezone(s: &str) -> Result<Zone, String> {
+    Zone::parse(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::FixedOffset;
 
     #[test]
     fn defaults_parse_and_user_overrides_only_what_it_sets() {
@@ -558,6 +696,89 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5").is_err());
         assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
-        assert_eq!(parse_timezone("-05:30").unwrap(), FixedOffset::west_opt(5 * 3600 + 1800));
+        assert_eq!(parse_timezone("-05:30").unwrap(), Zone::from(FixedOffset::west_opt(5 * 3600 + 1800)));
+        let c = Config::from_layers(Some((Path::new("u.toml"), "[ingest]\nassume_timezone = \"Europe/Berlin\"\n")));
+        assert_eq!(c.unwrap().assume_zone(), Zone::Named(chrono_tz::Tz::Europe__Berlin));
+        let e = Config::from_layers(Some((Path::new("u.toml"), "[ingest]\nassume_timezone = \"Europe/Berln\"\n")));
+        assert!(e.unwrap_err().to_string().starts_with("config u.toml: ingest.assume_timezone:"));
+    }
+
+    /// A variable holding quotes and newlines stays inside its string; with text expansion before parsing it
+    /// added `tenant` (or any key) to the config.
+    #[test]
+    fn an_environment_value_cannot_add_keys() {
+        std::env::set_var(
+            "FW_TEST_CONFIG_INJECT",
+            "up\"\ntenant = \"evil\"\n[llm]\nbase_url = \"http://evil\"\nmodel = \"m",
+        );
+        let user = "[[source]]\nkind = \"loki\"\nurl = \"http://loki:3100\"\nquery = \"${FW_TEST_CONFIG_INJECT}\"\n";
+        let c = Config::from_layers(Some((Path::new("u.toml"), user))).unwrap();
+        assert_eq!(c.source[0].tenant, None);
+        assert!(c.llm.is_none());
+        assert_eq!(
+            c.source[0].query.as_deref(),
+            Some("up\"\ntenant = \"evil\"\n[llm]\nbase_url = \"http://evil\"\nmodel = \"m")
+        );
+        // Only strings are expanded: a reference in a comment or a key is text, not an error.
+        let c = Config::from_layers(Some((
+            Path::new("u.toml"),
+            "# ${FW_TEST_CONFIG_UNSET}\n[retention]\nmax_age = \"7d\"\n",
+        )))
+        .unwrap();
+        assert_eq!(c.max_age(), Some(chrono::Duration::days(7)));
+        let e =
+            Config::from_layers(Some((Path::new("u.toml"), "[retention]\nmax_age = \"${FW_TEST_CONFIG_UNSET}\"\n")))
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("u.toml: retention.max_age:") && e.contains("FW_TEST_CONFIG_UNSET"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_literal_secret_anywhere_needs_a_private_file() {
+        use std::os::unix::fs::PermissionsExt;
+        std::env::set_var("FW_TEST_CONFIG_TOKEN", "s3cr3t");
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("[[endpoint]]\nname = \"ci\"\nurl = \"http://ci\"\nbearer_token = \"abc\"\n", "endpoint[0].bearer_token"),
+            (
+                "[[endpoint]]\nname = \"a\"\nurl = \"http://a\"\n[[endpoint]]\nname = \"b\"\nurl = \"http://b\"\nbasic_user = \"u\"\nbasic_password = \"pw\"\n",
+                "endpoint[1].basic_password",
+            ),
+            ("[[source]]\nkind = \"loki\"\nurl = \"http://l\"\nbearer_token = \"abc\"\n", "source[0].bearer_token"),
+            ("[llm]\nbase_url = \"http://llm\"\nmodel = \"m\"\napi_key = \"sk-abc\"\n", "llm.api_key"),
+        ];
+        for (i, (text, field)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("c{i}.toml"));
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let e = Config::load(Some(&path)).unwrap_err().to_string();
+            assert!(e.contains(&path.display().to_string()) && e.contains(field) && e.contains("chmod 600"), "{e}");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            Config::load(Some(&path)).unwrap();
+        }
+        // References are fine in a readable file: from the environment, or from a private file.
+        let path = dir.path().join("refs.toml");
+        std::fs::write(
+            &path,
+            "[[endpoint]]\nname = \"ci\"\nurl = \"http://ci\"\nbearer_token = \"${FW_TEST_CONFIG_TOKEN}\"\n\
+             [[endpoint]]\nname = \"b\"\nurl = \"http://b\"\nbasic_user = \"u\"\nbasic_password_file = \"/etc/pw\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.endpoint[0].http.bearer_token.as_deref(), Some("s3cr3t"));
+    }
+
+    #[test]
+    fn secret_key_names() {
+        for k in
+            ["bearer_token", "basic_password", "api_key", "secret", "client_secret", "routing_key", "Authorization"]
+        {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in ["bearer_token_file", "api_key_file", "basic_user", "url", "keys", "name", "ca_file"] {
+            assert!(!is_secret_key(k), "{k}");
+        }
     }
 }

@@ -94,7 +94,7 @@ pub fn generate(w: &mut impl Write, bytes: u64, seed: u64) -> std::io::Result<Ge
             ("INFO", format!("{route} 200 {dur} ms from {ip} user_id={}", rng.below(1_000_000)))
         };
         let mut text = msg;
-        if line > 0 && line % needle_every == 0 && needles.len() < 5 {
+        if line > 0 && line.is_multiple_of(needle_every) && needles.len() < 5 {
             let n = format!("needle-{:x}-{}", rng.next_u64(), needles.len());
             text.push_str(&format!(" marker={n}"));
             needles.push(n);

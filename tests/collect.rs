@@ -282,9 +282,10 @@ fn doctor_gives_a_verdict_per_source() {
     let cfg = write_config(&fw, &text);
     let out = fw.command().arg("--config").arg(&cfg).args(["doctor", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let checks: BTreeMap<String, Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    // One document: an array of checks.
+    let checks: BTreeMap<String, Value> = serde_json::from_slice::<Vec<Value>>(&out.stdout)
+        .unwrap()
+        .into_iter()
         .map(|v| (v["name"].as_str().unwrap().to_string(), v))
         .collect();
     assert_eq!(checks["config"]["verdict"], "ok");

@@ -169,9 +169,8 @@ fn the_answer_streams_and_its_citations_are_checked() {
     assert_eq!(rows.len(), 2, "both questions' requests are audited");
     // doctor vouches for the endpoint and the model.
     let out = s.fw.command().arg("--config").arg(&cfg).args(["doctor", "--json"]).output().unwrap();
-    let doctor = String::from_utf8_lossy(&out.stdout);
-    let llm: Value =
-        doctor.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|c| c["name"] == "llm").unwrap();
+    let doctor: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let llm: Value = doctor.into_iter().find(|c| c["name"] == "llm").unwrap();
     assert_eq!(llm["verdict"], "ok", "{llm}");
     assert_eq!(rows[1].detail["body"]["model"], live.model.as_str());
 }

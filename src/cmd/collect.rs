@@ -7,17 +7,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ingest::writer_config;
+use super::waiting::{self, Waiting};
 use super::Ctx;
 use crate::cli::CollectArgs;
 use crate::collector::{self, Options};
-use crate::sanitize::terminal_safe;
+use crate::sanitize::{self, terminal_safe};
 use crate::sources::feed::Health;
+use crate::store::state::StateDb;
+
+/// The configured sources that have not reported since the round began, as the collector
+/// records them in the state db (read-only, WAL: it never blocks the collector).
+fn unanswered(ctx: &Ctx) -> impl Fn() -> Vec<String> + Send + 'static {
+    let started = chrono::Utc::now();
+    let plans: Vec<(String, String)> =
+        collector::plan(&ctx.config).iter().map(|p| (p.name.clone(), waiting::label(p))).collect();
+    let data_dir = ctx.data_dir.clone();
+    move || {
+        let answered: Vec<String> = StateDb::open(&data_dir)
+            .and_then(|db| db.health())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| h.updated_at >= started && !h.health.contains("\"starting\""))
+            .map(|h| h.source)
+            .collect();
+        plans.iter().filter(|(name, _)| !answered.contains(name)).map(|(_, label)| label.clone()).collect()
+    }
+}
 
 pub fn run(ctx: &Ctx, args: &CollectArgs) -> anyhow::Result<ExitCode> {
-    if ctx.config.source.is_empty() && ctx.config.otlp.is_none() {
+    if ctx.config.source.is_empty() && ctx.config.otlp.is_none() && ctx.config.alertmanager_webhook.is_none() {
         anyhow::bail!(
-            "no sources configured: add [[source]] sections (alertmanager, prometheus, loki, elasticsearch, file) \
-             or an [otlp] receiver to the config file (see README, Sources)"
+            "no sources configured: add [[source]] sections (alertmanager, prometheus, loki, elasticsearch, file), \
+             an [otlp] receiver or an [alertmanager_webhook] to the config file (see README, Sources)"
         );
     }
     let opts = Options {
@@ -27,17 +48,22 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> anyhow::Result<ExitCode> {
         commit_interval: ctx.config.commit_interval().min(Duration::from_secs(1)),
     };
     if !args.once {
-        eprintln!(
+        writeln!(
+            sanitize::stderr(),
             "firewatch: collecting {} source(s){} into {}; Ctrl-C stops",
             ctx.config.source.len(),
-            ctx.config.otlp.as_ref().map(|o| format!(" and OTLP on {}", o.listen)).unwrap_or_default(),
-            ctx.data_dir.display()
-        );
+            ctx.config.otlp.as_ref().map(|o| format!(" and OTLP on {}", terminal_safe(&o.listen))).unwrap_or_default(),
+            terminal_safe(&ctx.data_dir.to_string_lossy())
+        )?;
     }
-    let report = collector::run(&ctx.data_dir, &ctx.config, &opts, Arc::new(AtomicBool::new(false)))?;
-    let mut out = std::io::stdout().lock();
+    // With --once, a terminal shows which sources have not answered yet.
+    let waiting = Waiting::start(args.once && waiting::shown(ctx.quiet), unanswered(ctx));
+    let report = collector::run(&ctx.data_dir, &ctx.config, &opts, Arc::new(AtomicBool::new(false)));
+    drop(waiting);
+    let report = report?;
+    let mut out = sanitize::stdout();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        sanitize::json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
         for (name, health) in &report.health {
@@ -48,7 +74,7 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> anyhow::Result<ExitCode> {
                 Health::Degraded { error, .. } => format!("degraded: {}", terminal_safe(error)),
                 Health::Down { error, .. } => format!("down: {}", terminal_safe(error)),
             };
-            writeln!(out, "{name}: {n} records, {state}")?;
+            writeln!(out, "{}: {n} records, {state}", terminal_safe(name))?;
         }
     }
     // After one round, a source that could not be read (down, or still retrying) failed.

@@ -4,16 +4,18 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::waiting::{self, Waiting};
 use super::{default_config_path, default_data_dir};
 use crate::cli::DoctorArgs;
 use crate::collector::{self, Planned};
 use crate::config::{Config, SourceKind};
-use crate::sanitize::terminal_safe;
+use crate::sanitize::{self, terminal_safe};
 use crate::sources::http::{self, snippet};
 use crate::store::state::StateDb;
 
@@ -94,7 +96,7 @@ async fn probe_verdict(
 
 fn check_file(p: &Planned) -> Check {
     let pattern = p.cfg.path.clone().unwrap_or_default();
-    let dir = Path::new(&pattern).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = crate::ingest::glob::watched_dir(&pattern);
     let matched: Vec<PathBuf> = collector::expand_glob(&pattern).into_iter().filter(|f| f.is_file()).collect();
     if matched.is_empty() {
         return if dir.is_dir() {
@@ -154,7 +156,12 @@ async fn check_llm(section: &crate::config::LlmSection) -> Check {
     .await
 }
 
-pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    data_dir: Option<PathBuf>,
+    config_path: Option<&Path>,
+    args: &DoctorArgs,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     let default = default_config_path();
     let path = config_path.or(default.as_deref());
     let mut checks = Vec::new();
@@ -172,9 +179,24 @@ pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorA
     if let Some(config) = &config {
         let plans = collector::plan(config);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        // What is still unanswered, for the waiting line on a terminal.
+        let pending: Arc<Mutex<Vec<String>>> =
+            Arc::new(Mutex::new(plans.iter().filter(|p| p.kind != SourceKind::File).map(waiting::label).collect()));
+        let shown = Arc::clone(&pending);
+        let waiting =
+            Waiting::start(waiting::shown(quiet), move || shown.lock().map(|p| p.clone()).unwrap_or_default());
         // All sources at once: one slow backend must not hold up the verdict on the others.
         let http_checks = rt.block_on(async {
-            let futs = plans.iter().filter(|p| p.kind != SourceKind::File).map(check_http);
+            let futs = plans.iter().filter(|p| p.kind != SourceKind::File).map(|p| {
+                let pending = Arc::clone(&pending);
+                async move {
+                    let c = check_http(p).await;
+                    if let Ok(mut left) = pending.lock() {
+                        left.retain(|l| *l != waiting::label(p));
+                    }
+                    c
+                }
+            });
             futures_util::future::join_all(futs).await
         });
         let mut by_name: std::collections::HashMap<String, Check> =
@@ -188,8 +210,12 @@ pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorA
             checks.push(c);
         }
         if let Some(l) = &config.llm {
+            if let Ok(mut left) = pending.lock() {
+                *left = vec![format!("the LLM at {}", l.base_url)];
+            }
             checks.push(rt.block_on(check_llm(l)));
         }
+        drop(waiting);
         if let Some(o) = &config.otlp {
             let c = match std::net::TcpListener::bind(&o.listen) {
                 Ok(_) => check("otlp", "otlp", "ok", format!("{} is free to listen on", o.listen)),
@@ -211,20 +237,34 @@ pub fn run(data_dir: Option<PathBuf>, config_path: Option<&Path>, args: &DoctorA
     } else {
         Vec::new()
     };
-    let mut out = std::io::stdout().lock();
-    for c in &checks {
-        if args.json {
-            writeln!(out, "{}", serde_json::to_string(c)?)?;
-        } else {
-            let mark = if c.ok { "ok  " } else { "FAIL" };
-            writeln!(out, "{mark} {:<16} {:<14} {}: {}", c.name, c.kind, c.verdict, terminal_safe(&c.detail))?;
-        }
+    let mut out = sanitize::stdout();
+    if args.json {
+        // One document: the checks are all known before anything is printed.
+        sanitize::json::to_writer_pretty(&mut out, &checks)?;
+        writeln!(out)?;
+    }
+    for c in checks.iter().filter(|_| !args.json) {
+        let mark = if c.ok { "ok  " } else { "FAIL" };
+        writeln!(
+            out,
+            "{mark} {:<16} {:<14} {}: {}",
+            terminal_safe(&c.name),
+            terminal_safe(&c.kind),
+            c.verdict,
+            terminal_safe(&c.detail)
+        )?;
     }
     if !args.json && !reported.is_empty() {
-        writeln!(out, "\nlast reported by the collector in {}:", data_dir.display())?;
+        writeln!(out, "\nlast reported by the collector in {}:", terminal_safe(&data_dir.to_string_lossy()))?;
         for r in reported {
             let at = r.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            writeln!(out, "  {:<16} {:<14} {} at {at}", r.source, r.kind, terminal_safe(&r.health))?;
+            writeln!(
+                out,
+                "  {:<16} {:<14} {} at {at}",
+                terminal_safe(&r.source),
+                terminal_safe(&r.kind),
+                terminal_safe(&r.health)
+            )?;
         }
     }
     Ok(if checks.iter().all(|c| c.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })

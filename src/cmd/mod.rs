@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod audit;
 pub mod collect;
+pub mod completions;
 pub mod demo;
 pub mod doctor;
 pub mod incidents;
@@ -11,6 +12,7 @@ pub mod patterns;
 pub mod postmortem;
 pub mod runbooks;
 pub mod search;
+pub mod waiting;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,15 +20,36 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use directories::ProjectDirs;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Verbosity};
 use crate::config::Config;
 
-/// What every command needs: where the data lives and the effective configuration.
+/// What every command needs: where the data lives, the effective configuration, and how
+/// much to say on stderr.
 pub struct Ctx {
     pub data_dir: PathBuf,
     pub config: Config,
+    /// `-q`: no warnings and no progress on stderr (errors still go there).
+    pub quiet: bool,
+    pub verbosity: Verbosity,
     /// Keeps the log file writer flushing until the command ends.
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// Where diagnostics go besides the log file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diagnostics {
+    /// A command: warnings (or, with -v, what -v asks for) on stderr.
+    Stderr(Verbosity),
+    /// The TUI owns the terminal: the log file only (-v still raises its level).
+    FileOnly(Verbosity),
+}
+
+impl Diagnostics {
+    fn verbosity(self) -> Verbosity {
+        match self {
+            Diagnostics::Stderr(v) | Diagnostics::FileOnly(v) => v,
+        }
+    }
 }
 
 fn project_dirs() -> Option<ProjectDirs> {
@@ -46,70 +69,178 @@ pub fn default_config_path() -> Option<PathBuf> {
     project_dirs().map(|d| d.config_dir().join("config.toml")).filter(|p| p.exists())
 }
 
+/// Where the log files go: `$XDG_STATE_HOME/firewatch` (`~/.local/state/firewatch`), or
+/// the data dir where the platform has no state dir.
+pub fn log_dir(data_dir: &Path) -> PathBuf {
+    project_dirs().and_then(|d| d.state_dir().map(Path::to_path_buf)).unwrap_or_else(|| data_dir.to_path_buf())
+}
+
+/// How many daily log files are kept.
+pub const LOG_FILES_KEPT: usize = 7;
+
 impl Ctx {
+    /// For the TUI: diagnostics to the log file only.
     pub fn new(data_dir: PathBuf, config_path: Option<&Path>) -> anyhow::Result<Self> {
+        Ctx::open(data_dir, config_path, Diagnostics::FileOnly(Verbosity::Normal))
+    }
+
+    pub fn open(data_dir: PathBuf, config_path: Option<&Path>, diagnostics: Diagnostics) -> anyhow::Result<Self> {
         let default = default_config_path();
         let config = Config::load(config_path.or(default.as_deref()))?;
         std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        let guard = init_logging(&data_dir, &config.log.level);
-        Ok(Ctx { data_dir, config, _log_guard: guard })
+        let guard = init_logging(&log_dir(&data_dir), &config.log.level, diagnostics);
+        let verbosity = diagnostics.verbosity();
+        Ok(Ctx { data_dir, config, quiet: verbosity == Verbosity::Quiet, verbosity, _log_guard: guard })
     }
 }
 
-/// Diagnostics go to a file in the data dir: the terminal belongs to the output (and
-/// later the TUI). A log file that cannot be opened only costs diagnostics.
-fn init_logging(data_dir: &Path, level: &str) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+/// The filter: `FIREWATCH_LOG` wins, then `RUST_LOG`, then the config's `[log] level`
+/// raised by `-v`.
+fn log_filter(level: &str, verbosity: Verbosity) -> tracing_subscriber::EnvFilter {
     use tracing_subscriber::EnvFilter;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("firewatch.log")).ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = EnvFilter::try_from_env("FIREWATCH_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).try_init().ok()?;
-    Some(guard)
+    for var in ["FIREWATCH_LOG", "RUST_LOG"] {
+        if let Ok(f) = EnvFilter::try_from_env(var) {
+            return f;
+        }
+    }
+    let raised = match verbosity {
+        Verbosity::Verbose(1) => format!("{level},firewatch=info"),
+        Verbosity::Verbose(2) => format!("{level},firewatch=debug"),
+        Verbosity::Verbose(_) => "trace".to_string(),
+        Verbosity::Quiet | Verbosity::Normal => level.to_string(),
+    };
+    EnvFilter::try_new(&raised).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Diagnostics go to a daily file in the state dir (7 kept), so the terminal belongs to
+/// the output; warnings also go to stderr when it is a terminal, and with -v whatever -v
+/// asked for. A log file that cannot be opened only costs diagnostics.
+fn init_logging(
+    dir: &Path,
+    level: &str,
+    diagnostics: Diagnostics,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use std::io::IsTerminal;
+    use tracing_appender::rolling::{Builder, Rotation};
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::prelude::*;
+
+    let stderr_level = match diagnostics {
+        Diagnostics::FileOnly(_) | Diagnostics::Stderr(Verbosity::Quiet) => None,
+        Diagnostics::Stderr(Verbosity::Verbose(_)) => Some(LevelFilter::TRACE),
+        Diagnostics::Stderr(Verbosity::Normal) => std::io::stderr().is_terminal().then_some(LevelFilter::WARN),
+    };
+    let verbosity = diagnostics.verbosity();
+    // Through the escaping writer: a log message quotes telemetry.
+    let to_stderr = stderr_level.map(|l| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_target(false)
+            .without_time()
+            .with_writer(waiting::stderr_for_log)
+            .with_filter(l)
+    });
+    let file = std::fs::create_dir_all(dir).ok().and_then(|()| {
+        Builder::new()
+            .rotation(Rotation::DAILY)
+            .filename_prefix("firewatch")
+            .filename_suffix("log")
+            .max_log_files(LOG_FILES_KEPT)
+            .build(dir)
+            .ok()
+    });
+    let (to_file, guard) = match file {
+        Some(f) => {
+            let (writer, guard) = tracing_appender::non_blocking(f);
+            (Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer)), Some(guard))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry().with(log_filter(level, verbosity)).with(to_file).with(to_stderr).try_init().ok()?;
+    guard
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let verbosity = cli.verbosity();
+    let diagnostics = Diagnostics::Stderr(verbosity);
     let data_dir = cli.data_dir.clone();
+    let open = |d: Diagnostics| -> anyhow::Result<Ctx> {
+        Ctx::open(data_dir.clone().unwrap_or_else(default_data_dir), cli.config.as_deref(), d)
+    };
     let Some(command) = cli.command else {
-        let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-        return crate::ui::app::run(ctx, crate::ui::app::Mode::Live, cli.theme.as_deref());
+        return crate::ui::app::run(
+            open(Diagnostics::FileOnly(verbosity))?,
+            crate::ui::app::Mode::Live,
+            cli.theme.as_deref(),
+        );
     };
     match command {
-        Command::Ingest(args) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            ingest::run(&ctx, &args)
-        }
-        Command::Ask(args) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            ask::run(&ctx, &args)
-        }
-        Command::Collect(args) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            collect::run(&ctx, &args)
-        }
-        Command::Doctor(args) => doctor::run(data_dir, cli.config.as_deref(), &args),
-        Command::Search(args) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            search::run(&ctx, &args)
-        }
-        Command::Incidents(args) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            incidents::run(&ctx, &args)
-        }
+        Command::Ingest(args) => ingest::run(&open(diagnostics)?, &args),
+        Command::Ask(args) => ask::run(&open(diagnostics)?, &args),
+        Command::Collect(args) => collect::run(&open(diagnostics)?, &args),
+        Command::Doctor(args) => doctor::run(data_dir, cli.config.as_deref(), &args, cli.quiet),
+        Command::Search(args) => search::run(&open(diagnostics)?, &args),
+        Command::Incidents(args) => incidents::run(&open(diagnostics)?, &args),
         Command::Patterns(args) => match &args.path {
             Some(path) => patterns::run(path, &args),
-            None => {
-                let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-                patterns::run_stored(&ctx, &args)
-            }
+            None => patterns::run_stored(&open(diagnostics)?, &args),
         },
         Command::Demo(args) => demo::run(data_dir, cli.config.as_deref(), &args, cli.theme.as_deref()),
-        Command::Runbooks(cmd) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            runbooks::run(&ctx, &cmd)
+        Command::Runbooks(cmd) => runbooks::run(&open(diagnostics)?, &cmd),
+        Command::Audit(args) => audit::run(&open(diagnostics)?, &args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
+    }
+}
+
+/// What kind of failure an error is, for `{"error": {"kind": ...}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The command line.
+    Usage,
+    /// The config file, or a secret it names.
+    Config,
+    /// A file or directory could not be read or written.
+    Io,
+    /// Anything else the command could not do.
+    Failed,
+}
+
+impl ErrorKind {
+    pub fn of(e: &anyhow::Error) -> ErrorKind {
+        if e.chain().any(|c| c.is::<crate::config::ConfigError>()) {
+            ErrorKind::Config
+        } else if e.chain().any(|c| c.is::<std::io::Error>()) {
+            ErrorKind::Io
+        } else {
+            ErrorKind::Failed
         }
-        Command::Audit(args) => {
-            let ctx = Ctx::new(data_dir.unwrap_or_else(default_data_dir), cli.config.as_deref())?;
-            audit::run(&ctx, &args)
-        }
+    }
+}
+
+/// An error under `--json`: one object on stderr, `{"error": {"code", "kind", "message"}}`.
+pub fn write_json_error(code: u8, kind: ErrorKind, message: &str) {
+    use std::io::Write;
+    let doc = serde_json::json!({"error": {"code": code, "kind": kind, "message": message}});
+    let mut err = crate::sanitize::stderr();
+    if crate::sanitize::json::to_writer(&mut err, &doc).is_ok() {
+        let _ = writeln!(err);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_kind_comes_from_the_cause_not_the_wording() {
+        let read = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let config = crate::config::ConfigError::Read { path: "/etc/fw.toml".into(), source: read };
+        let e = anyhow::Error::new(config).context("loading");
+        assert_eq!(ErrorKind::of(&e), ErrorKind::Config, "a config error that wraps an io error is config");
+        let io = anyhow::Error::new(std::io::Error::other("disk")).context("cannot write the index");
+        assert_eq!(ErrorKind::of(&io), ErrorKind::Io);
+        assert_eq!(ErrorKind::of(&anyhow::anyhow!("no incident inc-1")), ErrorKind::Failed);
     }
 }

@@ -1,6 +1,7 @@
 //! Themes name meanings (critical, warning, muted, evidence...), not colours. The shipped
 //! ones are embedded from `themes/`; colours fall back to the 256-colour palette when the
-//! terminal does not announce truecolor, and `NO_COLOR` drops colour entirely, leaving bold,
+//! terminal does not announce truecolor, and `NO_COLOR` (non-empty), `CLICOLOR=0` or
+//! `TERM=dumb` drop colour entirely (`sanitize::color`), leaving bold,
 //! reverse and underline to carry the meaning.
 
 use ratatui::style::{Color, Modifier, Style};
@@ -46,9 +47,11 @@ pub enum Depth {
 }
 
 impl Depth {
-    /// From the environment: `NO_COLOR` (any value), then `COLORTERM`.
+    /// From the environment: no colour where the one rule for every command says so
+    /// (`NO_COLOR`, `CLICOLOR`, `TERM=dumb`), then `COLORTERM`.
     pub fn detect() -> Depth {
-        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        use crate::sanitize::color::{self, ColorChoice, Stream};
+        if !color::enabled(ColorChoice::Auto, Stream::Tui) {
             Depth::Mono
         } else if std::env::var("COLORTERM").is_ok_and(|v| v == "truecolor" || v == "24bit") {
             Depth::TrueColor
