@@ -1,5 +1,7 @@
 //! Ingest throughput: generated mixed-service logs, parsed and indexed into a fresh store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::hint::black_box;
 use std::io::BufWriter;
 

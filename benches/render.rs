@@ -3,11 +3,14 @@
 //! incident detail and a chat. The budget is 8 ms at p99 (see scripts/bench-ui.sh for the
 //! real binary's p99 and key-to-screen latency).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::hint::black_box;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
+use firewatch::model::Severity;
 use firewatch::ui::keys::Keymap;
 use firewatch::ui::rows::{Detail, IncidentRow, TimelineEntry};
 use firewatch::ui::theme::{Depth, Theme};
@@ -34,7 +37,7 @@ fn state() -> State {
             id: format!("inc-{i:08x}"),
             title: format!("HighErrorRate on svc-{} (+{} alerts)", i % 97, i % 7),
             firing: i % 5 == 0,
-            severity: if i % 3 == 0 { "critical".into() } else { "warning".into() },
+            severity: if i % 3 == 0 { Severity::Fatal } else { Severity::Warn },
             services: vec![format!("svc-{}", i % 97), "checkout".into()],
             regions: vec!["us-east-1".into()],
             started_at: t0 - Duration::seconds(i),
@@ -49,7 +52,7 @@ fn state() -> State {
         .map(|i| HitRow {
             timestamp: t0 - Duration::milliseconds(i * 37),
             service: "catalog".into(),
-            severity: "error".into(),
+            severity: Severity::Error,
             body: format!("query timeout after {i} ms on products-db while serving GET /api/products/{i} for user {i}"),
             trace_id: Some(format!("{i:032x}")),
         })

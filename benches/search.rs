@@ -1,6 +1,8 @@
 //! Search latency on an index of generated logs: a rare id, an IP, the newest 100 of a
 //! broad term, and an exact count.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::hint::black_box;
 use std::io::BufWriter;
 

@@ -1,5 +1,7 @@
 //! Template mining throughput on the Loghub samples (one core).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

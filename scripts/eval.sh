@@ -26,8 +26,16 @@ for seed in "$@"; do
     row "kit seed $seed reference" "$ref"
 done
 
-row "firewatch-sim eval 1-24" "$("$BIN/firewatch-sim" eval --scenarios 24 --seed 1 | grep '^scenarios')"
-row "firewatch-sim ask-eval 1-24" "$("$BIN/firewatch-sim" ask-eval --scenarios 24 --seed 1 | grep '^questions')"
+# The simulator's own style, then with --variety: conventions, metric kinds, naming and label styles, missing
+# instrumentation and silent roots drawn per scenario. The full reports (by fault kind, calibration) go to $OUT.
+OUT=${OUT:-$tmp}
+for v in "" --variety; do
+    "$BIN/firewatch-sim" eval --scenarios 24 --seed 1 $v >"$OUT/eval$v.txt"
+    "$BIN/firewatch-sim" ask-eval --scenarios 24 --seed 1 $v >"$OUT/ask-eval$v.txt"
+    row "firewatch-sim eval 1-24 $v" "$(grep '^scenarios' "$OUT/eval$v.txt")"
+    row "firewatch-sim ask-eval 1-24 $v" "$(grep '^questions' "$OUT/ask-eval$v.txt")"
+    row "  calibration (ask-eval $v)" "$(grep '^confidence:' "$OUT/ask-eval$v.txt" | head -1)"
+done
 
 if grep -q 'name = "firewatch-templates-eval"' Cargo.toml 2>/dev/null; then
     cargo build --release --quiet --features dev --bin firewatch-templates-eval

@@ -53,6 +53,12 @@ eval "$(scripts/llm-server.sh start)"
 step "rust-version against this toolchain and the locked dependencies (scripts/check-msrv.sh)"
 scripts/check-msrv.sh
 
+step "module graph: no cycle, ui never uses cmd (scripts/modgraph.py)"
+python3 scripts/modgraph.py
+
+step "function lengths: none over 100 lines outside tests and data tables (scripts/fn_lengths.py)"
+python3 scripts/fn_lengths.py --max 100
+
 step "cargo fmt --check"
 cargo fmt --check
 

@@ -67,8 +67,10 @@ pub fn plan(config: &Config) -> Vec<Planned> {
         .collect()
 }
 
-fn duration(s: &Option<String>, default: Duration) -> Duration {
-    s.as_deref().and_then(|v| http::parse_duration(v).ok()).unwrap_or(default)
+/// A source's duration key, or the kind's default where the file leaves it out (a bad value never got this far:
+/// the config refuses it when it loads).
+fn duration(v: Option<crate::config::Duration>, default: Duration) -> Duration {
+    v.map_or(default, Into::into)
 }
 
 /// The HTTP settings of a source.
@@ -82,7 +84,7 @@ pub fn http_config(cfg: &SourceConfig) -> HttpConfig {
         basic_password_file: cfg.basic_password_file.clone(),
         ca_file: cfg.ca_file.clone(),
         insecure_skip_verify: cfg.insecure_skip_verify,
-        timeout: cfg.timeout.as_deref().and_then(|t| http::parse_duration(t).ok()),
+        timeout: cfg.timeout.map(Into::into),
     }
 }
 
@@ -96,8 +98,8 @@ pub fn loki_config(cfg: &SourceConfig) -> Result<loki::LokiConfig, http::HttpErr
     Ok(loki::LokiConfig {
         url: h.url,
         query: cfg.query.clone().unwrap_or(d.query),
-        poll_interval: duration(&cfg.interval, d.poll_interval),
-        lookback: duration(&cfg.lookback, d.lookback),
+        poll_interval: duration(cfg.interval, d.poll_interval),
+        lookback: duration(cfg.lookback, d.lookback),
         tenant: cfg.tenant.clone(),
         headers,
         ..d
@@ -126,8 +128,8 @@ pub fn elastic_config(cfg: &SourceConfig) -> elastic::ElasticConfig {
         index: cfg.index.clone().unwrap_or(d.index.clone()),
         fields,
         tiebreak: cfg.tiebreak.clone().unwrap_or(d.tiebreak.clone()),
-        poll_interval: duration(&cfg.interval, d.poll_interval),
-        lookback: duration(&cfg.lookback, d.lookback),
+        poll_interval: duration(cfg.interval, d.poll_interval),
+        lookback: duration(cfg.lookback, d.lookback),
         ..d
     }
 }
@@ -140,44 +142,27 @@ fn spawn_source(
     tx: mpsc::Sender<SourceEvent>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let stop = async move {
-        let mut rx = shutdown;
-        let _ = rx.wait_for(|s| *s).await;
-    };
+    // Every source stops the same way: its loop watches this, whatever it is doing.
+    let stop = stopped(shutdown);
     let name = p.name.clone();
     let cfg = p.cfg.clone();
     let client = http::build_client(&http_config(&cfg))?;
     Ok(match p.kind {
         SourceKind::Alertmanager => {
             let am = alertmanager_api::AlertmanagerClient::new(client, cfg.url.clone().unwrap_or_default());
-            let opts = alertmanager_api::SourceOptions::new(duration(&cfg.interval, Duration::from_secs(15)));
-            rt.spawn(async move {
-                tokio::select! {
-                    () = alertmanager_api::run_with(am, name, opts, cursor, tx) => {}
-                    () = stop => {}
-                }
-            })
+            let opts = alertmanager_api::SourceOptions::new(duration(cfg.interval, Duration::from_secs(15)));
+            rt.spawn(alertmanager_api::run_until(am, name, opts, cursor, tx, stop))
         }
         SourceKind::Prometheus => {
             let prom = prometheus::PrometheusClient::new(client, cfg.url.clone().unwrap_or_default());
             let queries = cfg
                 .queries
                 .iter()
-                .map(|q| prometheus::RangeQuery {
-                    name: q.name.clone(),
-                    expr: q.expr.clone(),
-                    step: http::parse_duration(&q.step).unwrap_or(Duration::from_secs(30)),
-                })
+                .map(|q| prometheus::RangeQuery { name: q.name.clone(), expr: q.expr.clone(), step: q.step.into() })
                 .collect();
-            let mut opts =
-                prometheus::PromSourceOptions::new(duration(&cfg.interval, Duration::from_secs(15)), queries);
+            let mut opts = prometheus::PromSourceOptions::new(duration(cfg.interval, Duration::from_secs(15)), queries);
             opts.alerts = cfg.alerts.unwrap_or(true);
-            rt.spawn(async move {
-                tokio::select! {
-                    () = prometheus::run(prom, name, opts, cursor, tx) => {}
-                    () = stop => {}
-                }
-            })
+            rt.spawn(prometheus::run_until(prom, name, opts, cursor, tx, stop))
         }
         SourceKind::Loki => {
             let lc = loki_config(&cfg)?;
@@ -276,6 +261,10 @@ impl Sink {
                 })();
                 if let Err(e) = stored {
                     if let Some(ack) = b.ack {
+                        #[allow(
+                            clippy::let_underscore_must_use,
+                            reason = "the source that waits for this ack may have stopped; the error is returned below"
+                        )]
                         let _ = ack.send(Err(e.to_string()));
                     }
                     return Err(e);
@@ -324,6 +313,10 @@ impl Sink {
                 self.state.add_template_counts(&std::mem::take(&mut self.counts))?;
                 self.state.save_cursors(&std::mem::take(&mut self.cursors))?;
                 for a in acks {
+                    #[allow(
+                        clippy::let_underscore_must_use,
+                        reason = "a source that stopped no longer waits for its ack"
+                    )]
                     let _ = a.send(Ok(()));
                 }
                 self.dirty = false;
@@ -334,6 +327,10 @@ impl Sink {
             }
             Err(e) => {
                 for a in acks {
+                    #[allow(
+                        clippy::let_underscore_must_use,
+                        reason = "a source that stopped no longer waits for its ack; the error is returned below"
+                    )]
                     let _ = a.send(Err(e.to_string()));
                 }
                 Err(e.into())
@@ -407,13 +404,8 @@ impl Sink {
 
 /// Runs the collector until `stop` is set (SIGINT/SIGTERM in `collect`), or once through with `once`.
 pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBool>) -> anyhow::Result<Report> {
-    let store = Store::open(data_dir)?;
-    let writer = WriterHandle::start(&store, opts.writer.clone())?;
-    let state = StateDb::open(data_dir)?;
-    let manifest = store.manifest()?;
-    let miner_file = MinerFile::new(data_dir);
-    let miner = miner_file.load()?;
     let plans = plan(config);
+    let mut sink = Sink::open(data_dir, config, opts, &plans)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("firewatch-source")
@@ -422,131 +414,39 @@ pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBoo
         .context("cannot start the source runtime")?;
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(64);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let mut sink = Sink {
-        store,
-        writer,
-        state,
-        manifest,
-        miner,
-        miner_file,
-        counts: HashMap::new(),
-        acks: Vec::new(),
-        cursors: HashMap::new(),
-        dirty: false,
-        last_commit: Instant::now(),
-        commit_interval: opts.commit_interval,
-        kinds: plans.iter().map(|p| (p.name.clone(), p.kind.as_str())).collect(),
-        report: Report::default(),
-        ts: TsContext { now: Utc::now(), zone: config.assume_zone() },
-        max_line_bytes: config.ingest.max_line_bytes,
-        metrics: Arc::new(Metrics::default()),
-    };
-    let mut tasks = Vec::new();
-    let mut files = Vec::new();
-    let mut pending_once: Vec<String> = Vec::new();
-    for p in &plans {
-        sink.apply(SourceEvent::Health { source: p.name.clone(), health: Health::Starting })?;
-        if p.kind == SourceKind::File {
-            files.push(FileSource {
-                name: p.name.clone(),
-                pattern: p.cfg.path.clone().unwrap_or_default(),
-                service: p.cfg.service.clone(),
-                interval: duration(&p.cfg.interval, Duration::from_secs(1)),
-                next: Instant::now(),
-                seen: HashMap::new(),
-            });
-            continue;
-        }
-        let cursor = sink.state.cursor(&p.name)?;
-        match spawn_source(&rt, p, cursor, tx.clone(), shutdown_rx.clone()) {
-            Ok(t) => {
-                tasks.push(t);
-                pending_once.push(p.name.clone());
-            }
-            Err(e) => {
-                let health = Health::Down { since: Utc::now(), error: format!("{e:#}") };
-                sink.apply(SourceEvent::Health { source: p.name.clone(), health })?;
-            }
-        }
-    }
+    let mut running = start_sources(&rt, &plans, &mut sink, &tx, &shutdown_rx)?;
     if !opts.once {
-        start_listeners(&rt, config, &mut sink, &tx, &shutdown_rx, &mut tasks)?;
-    }
-    drop(tx);
-    if !opts.once {
+        start_listeners(&rt, config, &mut sink, &tx, &shutdown_rx, &mut running.tasks)?;
         let flag = stop.clone();
         rt.spawn(async move {
             wait_for_signal().await;
             flag.store(true, Ordering::Relaxed);
         });
     }
-    let started = Instant::now();
-    let mut files_done = false;
-    loop {
-        sink.metrics.beat();
-        sink.metrics.queue_depth(rx.len());
-        let now = Instant::now();
-        let next_file = files.iter().map(|f| f.next).min().unwrap_or(now + Duration::from_millis(250));
-        let wait = next_file.saturating_duration_since(now).min(Duration::from_millis(250));
-        let ev = rt.block_on(async { tokio::time::timeout(wait, rx.recv()).await });
-        let mut closed = false;
-        match ev {
-            Ok(Some(ev)) => {
-                if let SourceEvent::Polled { source } = &ev {
-                    pending_once.retain(|s| s != source);
-                }
-                sink.apply(ev)?;
-                // Group commit: take what else is already queued before committing once for all of it.
-                for _ in 0..256 {
-                    match rx.try_recv() {
-                        Ok(ev) => {
-                            if let SourceEvent::Polled { source } = &ev {
-                                pending_once.retain(|s| s != source);
-                            }
-                            sink.apply(ev)?;
-                        }
-                        Err(_) => break,
-                    }
-                }
-            }
-            Ok(None) => {
-                // No task sends any more (only file sources, or every source failed to start): keep tailing.
-                closed = true;
-                std::thread::sleep(wait);
-            }
-            Err(_) => {}
-        }
-        let now = Instant::now();
-        for f in files.iter_mut() {
-            if f.next <= now {
-                sink.tail_files(f, false)?;
-                f.next = now + f.interval;
-            }
-        }
-        files_done = files_done || opts.once;
-        if !sink.acks.is_empty() || (sink.dirty && sink.last_commit.elapsed() >= sink.commit_interval) {
-            sink.commit()?;
-        }
-        let once_done = opts.once && files_done && (pending_once.is_empty() || started.elapsed() >= opts.once_timeout);
-        let nothing_left = closed && files.is_empty() && !opts.once;
-        if once_done || nothing_left || stop.load(Ordering::Relaxed) {
-            break;
-        }
-    }
+    drop(tx);
+    pump(&rt, &mut sink, &mut rx, &mut running, opts, &stop)?;
     // Stop the sources, store what they already sent, and commit once more.
+    #[allow(
+        clippy::let_underscore_must_use,
+        reason = "no source left to listen means all of them have stopped already"
+    )]
     let _ = shutdown_tx.send(true);
-    for t in &tasks {
+    for t in &running.tasks {
         t.abort();
     }
     rt.block_on(async {
-        for t in tasks {
+        for t in running.tasks {
+            #[allow(
+                clippy::let_underscore_must_use,
+                reason = "the tasks were aborted just above: a cancelled task is the expected outcome"
+            )]
             let _ = t.await;
         }
     });
     while let Ok(ev) = rx.try_recv() {
         sink.apply(ev)?;
     }
-    for name in pending_once.iter().filter(|_| opts.once) {
+    for name in running.pending_once.iter().filter(|_| opts.once) {
         let health = Health::Down { since: Utc::now(), error: format!("no answer within {:?}", opts.once_timeout) };
         sink.apply(SourceEvent::Health { source: name.clone(), health })?;
     }
@@ -558,8 +458,142 @@ pub fn run(data_dir: &Path, config: &Config, opts: &Options, stop: Arc<AtomicBoo
     Ok(report)
 }
 
+/// What runs: the source tasks, the file sources the sink tails, and the sources `once` still waits for.
+struct Running {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    files: Vec<FileSource>,
+    pending_once: Vec<String>,
+}
+
+impl Sink {
+    fn open(data_dir: &Path, config: &Config, opts: &Options, plans: &[Planned]) -> anyhow::Result<Sink> {
+        let store = Store::open(data_dir)?;
+        let writer = WriterHandle::start(&store, opts.writer.clone())?;
+        let state = StateDb::open(data_dir)?;
+        let manifest = store.manifest()?;
+        let miner_file = MinerFile::new(data_dir);
+        let miner = miner_file.load()?;
+        Ok(Sink {
+            store,
+            writer,
+            state,
+            manifest,
+            miner,
+            miner_file,
+            counts: HashMap::new(),
+            acks: Vec::new(),
+            cursors: HashMap::new(),
+            dirty: false,
+            last_commit: Instant::now(),
+            commit_interval: opts.commit_interval,
+            kinds: plans.iter().map(|p| (p.name.clone(), p.kind.as_str())).collect(),
+            report: Report::default(),
+            ts: TsContext { now: Utc::now(), zone: config.assume_zone() },
+            max_line_bytes: config.ingest.max_line_bytes,
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+}
+
+/// Starts every pull source from its saved cursor; file sources are left to the sink. A source that cannot start
+/// (an unreadable secret, a bad CA) is reported down, and the others run.
+fn start_sources(
+    rt: &tokio::runtime::Runtime,
+    plans: &[Planned],
+    sink: &mut Sink,
+    tx: &mpsc::Sender<SourceEvent>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<Running> {
+    let mut running = Running { tasks: Vec::new(), files: Vec::new(), pending_once: Vec::new() };
+    for p in plans {
+        sink.apply(SourceEvent::Health { source: p.name.clone(), health: Health::Starting })?;
+        if p.kind == SourceKind::File {
+            running.files.push(FileSource {
+                name: p.name.clone(),
+                pattern: p.cfg.path.clone().unwrap_or_default(),
+                service: p.cfg.service.clone(),
+                interval: duration(p.cfg.interval, Duration::from_secs(1)),
+                next: Instant::now(),
+                seen: HashMap::new(),
+            });
+            continue;
+        }
+        let cursor = sink.state.cursor(&p.name)?;
+        match spawn_source(rt, p, cursor, tx.clone(), shutdown.clone()) {
+            Ok(t) => {
+                running.tasks.push(t);
+                running.pending_once.push(p.name.clone());
+            }
+            Err(e) => {
+                let health = Health::Down { since: Utc::now(), error: format!("{e:#}") };
+                sink.apply(SourceEvent::Health { source: p.name.clone(), health })?;
+            }
+        }
+    }
+    Ok(running)
+}
+
+/// Stores what the sources send and tails the files, committing in groups, until `stop`, until `once` is done,
+/// or until nothing is left to run.
+fn pump(
+    rt: &tokio::runtime::Runtime,
+    sink: &mut Sink,
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    running: &mut Running,
+    opts: &Options,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut files_done = false;
+    loop {
+        sink.metrics.beat();
+        sink.metrics.queue_depth(rx.len());
+        let now = Instant::now();
+        let next_file = running.files.iter().map(|f| f.next).min().unwrap_or(now + Duration::from_millis(250));
+        let wait = next_file.saturating_duration_since(now).min(Duration::from_millis(250));
+        let ev = rt.block_on(async { tokio::time::timeout(wait, rx.recv()).await });
+        let mut closed = false;
+        match ev {
+            Ok(Some(ev)) => {
+                // Group commit: take what else is already queued before committing once for all of it.
+                let queued = std::iter::from_fn(|| rx.try_recv().ok()).take(256);
+                for ev in std::iter::once(ev).chain(queued.collect::<Vec<_>>()) {
+                    if let SourceEvent::Polled { source } = &ev {
+                        running.pending_once.retain(|s| s != source);
+                    }
+                    sink.apply(ev)?;
+                }
+            }
+            Ok(None) => {
+                // No task sends any more (only file sources, or every source failed to start): keep tailing.
+                closed = true;
+                std::thread::sleep(wait);
+            }
+            Err(_) => {}
+        }
+        let now = Instant::now();
+        for f in running.files.iter_mut() {
+            if f.next <= now {
+                sink.tail_files(f, false)?;
+                f.next = now + f.interval;
+            }
+        }
+        files_done = files_done || opts.once;
+        if !sink.acks.is_empty() || (sink.dirty && sink.last_commit.elapsed() >= sink.commit_interval) {
+            sink.commit()?;
+        }
+        let once_done =
+            opts.once && files_done && (running.pending_once.is_empty() || started.elapsed() >= opts.once_timeout);
+        let nothing_left = closed && running.files.is_empty() && !opts.once;
+        if once_done || nothing_left || stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+    }
+}
+
 /// A future that completes once `collect` stops.
 async fn stopped(mut rx: watch::Receiver<bool>) {
+    #[allow(clippy::let_underscore_must_use, reason = "a dropped sender also means stop")]
     let _ = rx.wait_for(|s| *s).await;
 }
 
@@ -580,9 +614,9 @@ fn start_listeners(
         let listener = bind(addr, "OTLP")?;
         let cfg = otlp_http::OtlpConfig {
             listen: addr,
-            max_body_bytes: crate::config::parse_size(&o.max_body).unwrap_or(16 << 20) as usize,
-            header_timeout: crate::config::parse_duration(&o.header_timeout).unwrap_or(Duration::from_secs(10)),
-            body_timeout: crate::config::parse_duration(&o.body_timeout).unwrap_or(Duration::from_secs(30)),
+            max_body_bytes: usize::try_from(o.max_body.bytes()).unwrap_or(usize::MAX),
+            header_timeout: o.header_timeout.into(),
+            body_timeout: o.body_timeout.into(),
             max_connections: o.max_connections,
             on_status: Some(sink.metrics.status_hook("otlp")),
             ..Default::default()
@@ -640,12 +674,20 @@ async fn wait_for_signal() {
                 }
             }
             Err(_) => {
+                #[allow(
+                    clippy::let_underscore_must_use,
+                    reason = "no Ctrl-C handler means no signal to wait for: stopping then is as good as any"
+                )]
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
     }
     #[cfg(not(unix))]
     {
+        #[allow(
+            clippy::let_underscore_must_use,
+            reason = "no Ctrl-C handler means no signal to wait for: stopping then is as good as any"
+        )]
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -1,11 +1,15 @@
 //! Configuration: defaults embedded in the binary, overridden key by key by the user's file.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::sources::http::HttpConfig;
 use crate::sources::timestamp::Zone;
+
+pub mod units;
+
+pub use units::{parse_duration, parse_size, ByteSize, Duration};
 
 pub const DEFAULT_TOML: &str = include_str!("default_config.toml");
 
@@ -42,7 +46,7 @@ pub struct Config {
     #[serde(default)]
     pub llm: Option<LlmSection>,
     /// What is redacted, besides credentials, before anything is sent to the LLM.
-    pub redact: crate::copilot::redact::RedactConfig,
+    pub redact: RedactConfig,
     pub runbooks: RunbooksConfig,
     pub ui: UiConfig,
     /// Endpoints that runbooks' `http` steps may call, by name.
@@ -62,10 +66,47 @@ pub struct RunbooksConfig {
 
 /// `[[endpoint]]`: a named HTTP endpoint for runbook steps, with the sources' auth options.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "EndpointSection")]
 pub struct EndpointConfig {
     pub name: String,
-    #[serde(flatten)]
-    pub http: crate::sources::http::HttpConfig,
+    pub http: HttpConfig,
+}
+
+/// `[[endpoint]]` as written; its connection keys are a source's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointSection {
+    name: String,
+    url: String,
+    bearer_token: Option<String>,
+    bearer_token_file: Option<PathBuf>,
+    basic_user: Option<String>,
+    basic_password: Option<String>,
+    basic_password_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+    /// Whole-request timeout [default: 30s]
+    timeout: Option<Duration>,
+}
+
+impl From<EndpointSection> for EndpointConfig {
+    fn from(e: EndpointSection) -> Self {
+        EndpointConfig {
+            name: e.name,
+            http: HttpConfig {
+                url: e.url,
+                bearer_token: e.bearer_token,
+                bearer_token_file: e.bearer_token_file,
+                basic_user: e.basic_user,
+                basic_password: e.basic_password,
+                basic_password_file: e.basic_password_file,
+                ca_file: e.ca_file,
+                insecure_skip_verify: e.insecure_skip_verify,
+                timeout: e.timeout.map(Duration::get),
+            },
+        }
+    }
 }
 
 /// `[llm]`: any OpenAI-compatible chat completions endpoint (OpenAI, vLLM, Ollama, llama.cpp).
@@ -80,12 +121,12 @@ pub struct LlmSection {
     pub api_key_file: Option<PathBuf>,
     /// Connecting, and each whole request, may take this long.
     #[serde(default = "llm_connect_timeout")]
-    pub connect_timeout: String,
+    pub connect_timeout: Duration,
     #[serde(default = "llm_timeout")]
-    pub timeout: String,
+    pub timeout: Duration,
     /// Longest silence while streaming, the first token included (prompt processing).
     #[serde(default = "llm_idle_timeout")]
-    pub idle_timeout: String,
+    pub idle_timeout: Duration,
     /// Retries of a request that failed before anything streamed (refused, 429, 5xx).
     #[serde(default = "llm_retries")]
     pub retries: u32,
@@ -111,14 +152,14 @@ pub struct LlmSection {
     pub prompts_dir: Option<PathBuf>,
 }
 
-fn llm_connect_timeout() -> String {
-    "5s".into()
+fn llm_connect_timeout() -> Duration {
+    Duration::from_secs(5)
 }
-fn llm_timeout() -> String {
-    "5m".into()
+fn llm_timeout() -> Duration {
+    Duration::from_secs(300)
 }
-fn llm_idle_timeout() -> String {
-    "90s".into()
+fn llm_idle_timeout() -> Duration {
+    Duration::from_secs(90)
 }
 fn llm_retries() -> u32 {
     2
@@ -171,7 +212,7 @@ pub struct SourceConfig {
     pub name: Option<String>,
     pub url: Option<String>,
     /// Poll interval [default: 15s; 5s for loki and elasticsearch; 1s for files]
-    pub interval: Option<String>,
+    pub interval: Option<Duration>,
     pub bearer_token: Option<String>,
     pub bearer_token_file: Option<PathBuf>,
     pub basic_user: Option<String>,
@@ -180,7 +221,8 @@ pub struct SourceConfig {
     pub ca_file: Option<PathBuf>,
     #[serde(default)]
     pub insecure_skip_verify: bool,
-    pub timeout: Option<String>,
+    /// Whole-request timeout [default: 30s]
+    pub timeout: Option<Duration>,
     /// prometheus: range queries stored as metric series named `name`.
     #[serde(default)]
     pub queries: Vec<QueryConfig>,
@@ -201,7 +243,7 @@ pub struct SourceConfig {
     /// elasticsearch: a unique sort field after the timestamp [default: _doc]
     pub tiebreak: Option<String>,
     /// loki, elasticsearch: how far back a first start reads [default: 1h]
-    pub lookback: Option<String>,
+    pub lookback: Option<Duration>,
     /// file: a path or glob, wildcards anywhere (`/var/log/app/*.log`, `/var/log/pods/*/*/*.log`, `**`).
     pub path: Option<String>,
     /// file: service name for records that carry none [default: the file's name]
@@ -214,11 +256,11 @@ pub struct QueryConfig {
     pub name: String,
     pub expr: String,
     #[serde(default = "default_step")]
-    pub step: String,
+    pub step: Duration,
 }
 
-fn default_step() -> String {
-    "30s".into()
+fn default_step() -> Duration {
+    Duration::from_secs(30)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -227,13 +269,13 @@ pub struct OtlpSection {
     /// `host:port` for OTLP/HTTP (`/v1/logs`, `/v1/traces`, `/v1/metrics`).
     pub listen: String,
     #[serde(default = "default_max_body")]
-    pub max_body: String,
+    pub max_body: ByteSize,
     /// Longest wait for a request head (and on an idle keep-alive connection); then it closes.
     #[serde(default = "default_otlp_header_timeout")]
-    pub header_timeout: String,
+    pub header_timeout: Duration,
     /// Longest wait for a whole request body once its head arrived; then 408.
     #[serde(default = "default_otlp_body_timeout")]
-    pub body_timeout: String,
+    pub body_timeout: Duration,
     /// Connections served at once; further ones wait in the accept backlog.
     #[serde(default = "default_otlp_max_connections")]
     pub max_connections: usize,
@@ -258,21 +300,31 @@ pub struct CollectSection {
     pub metrics_listen: Option<String>,
 }
 
-fn default_max_body() -> String {
-    "16MB".into()
+fn default_max_body() -> ByteSize {
+    ByteSize::from_bytes(16_000_000)
 }
 
-fn default_otlp_header_timeout() -> String {
-    "10s".into()
+fn default_otlp_header_timeout() -> Duration {
+    Duration::from_secs(10)
 }
 
-fn default_otlp_body_timeout() -> String {
-    "30s".into()
+fn default_otlp_body_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 
 fn default_otlp_max_connections() -> usize {
     512
 }
+
+/// The index writer's memory floor (it refuses less) and its ceiling per thread (Tantivy's).
+const MIN_WRITER_MEMORY_MB: usize = 32;
+const MAX_WRITER_MEMORY_MB_PER_THREAD: usize = 4000;
+/// A line under 1 KiB cuts ordinary log lines; one over 1 GiB is one allocation per reader.
+const MIN_LINE_BYTES: usize = 1024;
+const MAX_LINE_BYTES: usize = 1 << 30;
+/// Re-analysing more than ten times a second only burns CPU; less than once an hour is not live.
+const MIN_REFRESH_MS: u64 = 100;
+const MAX_REFRESH_MS: u64 = 3_600_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,14 +332,16 @@ pub struct StoreConfig {
     pub writer_memory_mb: usize,
     pub writer_threads: usize,
     pub merge_max_docs: usize,
-    pub commit_interval: String,
+    pub commit_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
-    pub max_age: String,
-    pub max_size: String,
+    /// `0` keeps records forever.
+    pub max_age: Duration,
+    /// `0` sets no bound.
+    pub max_size: ByteSize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -364,10 +418,7 @@ impl Config {
                 .map_err(|(key, message)| ConfigError::Value { path: path.into(), key, message })?;
             merge(&mut value, over);
         }
-        let mut cfg: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse {
-            path: origin.into(),
-            message: e.message().to_string(),
-        })?;
+        let mut cfg: Config = value.try_into().map_err(|e: toml::de::Error| value_error(origin, &e))?;
         cfg.validate(origin)?;
         cfg.ingest.zone = parse_timezone(&cfg.ingest.assume_timezone).map_err(|message| ConfigError::Value {
             path: origin.into(),
@@ -394,12 +445,10 @@ impl Config {
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let bad = |key: &str, message: String| ConfigError::Value { path: path.into(), key: key.into(), message };
-        parse_duration(&self.store.commit_interval).map_err(|m| bad("store.commit_interval", m))?;
-        parse_duration(&self.retention.max_age).map_err(|m| bad("retention.max_age", m))?;
-        parse_size(&self.retention.max_size).map_err(|m| bad("retention.max_size", m))?;
-        if self.ingest.max_line_bytes < 1024 {
-            return Err(bad("ingest.max_line_bytes", "must be at least 1024".into()));
+        if self.store.commit_interval.is_zero() {
+            return Err(bad("store.commit_interval", "must be positive".into()));
         }
+        self.validate_plain_numbers(path)?;
         let mut names = std::collections::BTreeSet::new();
         for (i, s) in self.source.iter().enumerate() {
             let key = |k: &str| format!("source[{i}] ({}).{k}", s.kind.as_str());
@@ -416,13 +465,14 @@ impl Config {
                 _ if s.url.is_none() => return Err(bad(&key("url"), "is required".into())),
                 _ => {}
             }
-            for (k, v) in [("interval", &s.interval), ("timeout", &s.timeout), ("lookback", &s.lookback)] {
-                if let Some(v) = v {
-                    crate::sources::http::parse_duration(v).map_err(|m| bad(&key(k), m))?;
+            // A zero poll interval or timeout would spin or fail every request; a zero lookback is fine.
+            for (k, v) in [("interval", s.interval), ("timeout", s.timeout)] {
+                if v.is_some_and(Duration::is_zero) {
+                    return Err(bad(&key(k), "must be positive".into()));
                 }
             }
-            for q in &s.queries {
-                crate::sources::http::parse_duration(&q.step).map_err(|m| bad(&key("queries.step"), m))?;
+            if let Some(q) = s.queries.iter().find(|q| q.step.is_zero()) {
+                return Err(bad(&key("queries.step"), format!("query '{}': must be positive", q.name)));
             }
             if !s.queries.is_empty() && s.kind != SourceKind::Prometheus {
                 return Err(bad(&key("queries"), "only prometheus sources run queries".into()));
@@ -430,9 +480,11 @@ impl Config {
         }
         if let Some(l) = &self.llm {
             for (k, v) in
-                [("connect_timeout", &l.connect_timeout), ("timeout", &l.timeout), ("idle_timeout", &l.idle_timeout)]
+                [("connect_timeout", l.connect_timeout), ("timeout", l.timeout), ("idle_timeout", l.idle_timeout)]
             {
-                parse_duration(v).map_err(|m| bad(&format!("llm.{k}"), m))?;
+                if v.is_zero() {
+                    return Err(bad(&format!("llm.{k}"), "must be positive".into()));
+                }
             }
             if !(l.base_url.starts_with("http://") || l.base_url.starts_with("https://")) {
                 return Err(bad("llm.base_url", format!("'{}' is not an http(s) URL", l.base_url)));
@@ -452,9 +504,11 @@ impl Config {
         }
         if let Some(o) = &self.otlp {
             o.listen.parse::<std::net::SocketAddr>().map_err(|e| bad("otlp.listen", format!("'{}': {e}", o.listen)))?;
-            parse_size(&o.max_body).map_err(|m| bad("otlp.max_body", m))?;
-            for (key, v) in [("otlp.header_timeout", &o.header_timeout), ("otlp.body_timeout", &o.body_timeout)] {
-                if parse_duration(v).map_err(|m| bad(key, m))?.is_zero() {
+            if o.max_body.bytes() == 0 {
+                return Err(bad("otlp.max_body", "must be positive".into()));
+            }
+            for (key, v) in [("otlp.header_timeout", o.header_timeout), ("otlp.body_timeout", o.body_timeout)] {
+                if v.is_zero() {
                     return Err(bad(key, "must be positive".into()));
                 }
             }
@@ -463,6 +517,39 @@ impl Config {
             }
         }
         self.validate_collect_endpoints(path)?;
+        Ok(())
+    }
+
+    /// The keys whose name carries their unit take a plain number: zero, or a value no machine
+    /// could honour (often a unit mistaken, like bytes given to a `_mb` key), stops the load.
+    fn validate_plain_numbers(&self, path: &Path) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Value { path: path.into(), key: key.into(), message };
+        // Tantivy splits the budget over the writer's threads and takes under 4 GiB per thread.
+        let threads = self.store.writer_threads.max(1);
+        let memory_mb = self.store.writer_memory_mb;
+        if !(MIN_WRITER_MEMORY_MB..=MAX_WRITER_MEMORY_MB_PER_THREAD.saturating_mul(threads)).contains(&memory_mb) {
+            return Err(bad(
+                "store.writer_memory_mb",
+                format!(
+                    "{memory_mb}: must be between {MIN_WRITER_MEMORY_MB} and {} (MiB, {MAX_WRITER_MEMORY_MB_PER_THREAD} per writer thread)",
+                    MAX_WRITER_MEMORY_MB_PER_THREAD.saturating_mul(threads)
+                ),
+            ));
+        }
+        let line = self.ingest.max_line_bytes;
+        if !(MIN_LINE_BYTES..=MAX_LINE_BYTES).contains(&line) {
+            return Err(bad(
+                "ingest.max_line_bytes",
+                format!("{line}: must be between {MIN_LINE_BYTES} and {MAX_LINE_BYTES} (bytes; a line is held whole)"),
+            ));
+        }
+        let refresh = self.ui.refresh_ms;
+        if !(MIN_REFRESH_MS..=MAX_REFRESH_MS).contains(&refresh) {
+            return Err(bad(
+                "ui.refresh_ms",
+                format!("{refresh}: must be between {MIN_REFRESH_MS} and {MAX_REFRESH_MS} (milliseconds)"),
+            ));
+        }
         Ok(())
     }
 
@@ -494,20 +581,19 @@ impl Config {
         }
     }
 
-    pub fn commit_interval(&self) -> Duration {
-        parse_duration(&self.store.commit_interval).unwrap_or(Duration::from_secs(5))
+    pub fn commit_interval(&self) -> std::time::Duration {
+        self.store.commit_interval.get()
     }
 
     /// `None` when records are kept forever.
     pub fn max_age(&self) -> Option<chrono::Duration> {
-        parse_duration(&self.retention.max_age)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .and_then(|d| chrono::Duration::from_std(d).ok())
+        // Durations are capped at 100 years when read, which chrono holds.
+        Some(self.retention.max_age).filter(|d| !d.is_zero()).and_then(|d| chrono::Duration::from_std(d.get()).ok())
     }
 
+    /// `None` when the index may grow without bound.
     pub fn max_size(&self) -> Option<u64> {
-        parse_size(&self.retention.max_size).ok().filter(|s| *s > 0)
+        Some(self.retention.max_size.bytes()).filter(|s| *s > 0)
     }
 
     /// The timezone of times written without an offset.
@@ -590,73 +676,16 @@ fn check_secret_file(path: &Path, literal_secrets: &[String]) -> Result<(), Conf
     })
 }
 
-/// `90s`, `5m`, `1h30m`, `14d`, `2w`; a bare `0` is zero.
-/// The longest duration the config takes: 100 years, in milliseconds.
-const MAX_DURATION_MS: u64 = 100 * 365 * 86_400_000;
-
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s == "0" {
-        return Ok(Duration::ZERO);
+/// A value the TOML parser refused while deserializing, under the key it names (`retention.max_age`), or the
+/// whole file's error where it names none.
+fn value_error(path: &Path, e: &toml::de::Error) -> ConfigError {
+    // toml writes the key path on its own last line, "in `a.b`", when it has no source text to point into.
+    let text = e.to_string();
+    let key = text.lines().last().and_then(|l| l.strip_prefix("in `")).and_then(|l| l.strip_suffix('`'));
+    match key {
+        Some(key) => ConfigError::Value { path: path.into(), key: key.to_string(), message: e.message().to_string() },
+        None => ConfigError::Parse { path: path.into(), message: e.message().to_string() },
     }
-    let mut total = 0u64;
-    let mut num = String::new();
-    let mut any = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        if c == 'm' && chars.peek() == Some(&'s') {
-            unit.push('s');
-            chars.next();
-        }
-        let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration (like 30s, 5m, 2h, 14d)"))?;
-        num.clear();
-        let per_unit: u64 = match unit.as_str() {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 604_800_000,
-            _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m, h, d, w)")),
-        };
-        // A value past a century is a typo, and past u64 it would wrap (release) or panic (debug): refused.
-        total = n
-            .checked_mul(per_unit)
-            .and_then(|ms| total.checked_add(ms))
-            .filter(|ms| *ms <= MAX_DURATION_MS)
-            .ok_or_else(|| format!("'{s}' is too long a duration (at most 100 years)"))?;
-        any = true;
-    }
-    if !num.is_empty() || !any {
-        return Err(format!("'{s}' is not a duration (like 30s, 5m, 2h, 14d)"));
-    }
-    Ok(Duration::from_millis(total))
-}
-
-/// `512MB`, `20GB`, `1.5GiB`, `0`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: f64 = n.parse().map_err(|_| format!("'{s}' is not a size (like 512MB or 20GB)"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1e3,
-        "mb" | "m" => 1e6,
-        "gb" | "g" => 1e9,
-        "tb" | "t" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1048576.0,
-        "gib" => 1073741824.0,
-        "tib" => 1099511627776.0,
-        other => return Err(format!("'{s}': unknown unit '{other}'")),
-    };
-    Ok((n * mult) as u64)
 }
 
 /// `UTC`, `local`, `+HH:MM` / `-HH:MM`, or an IANA name such as `Europe/Berlin`.
@@ -664,121 +693,24 @@ pub fn parse_timezone(s: &str) -> Result<Zone, String> {
     Zone::parse(s)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::FixedOffset;
+/// The `[redact]` section: what besides credentials gets redacted (credentials always are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RedactConfig {
+    /// IPv4 and IPv6 addresses (loopback and unspecified are left alone).
+    pub ips: bool,
+    /// Fully qualified host names with a known TLD or a cluster-internal suffix.
+    pub hostnames: bool,
+    /// Email addresses.
+    pub emails: bool,
+}
 
-    #[test]
-    fn defaults_parse_and_user_overrides_only_what_it_sets() {
-        let d = Config::from_layers(None).unwrap();
-        assert_eq!(d.ingest.max_line_bytes, 1_048_576);
-        let user = "[retention]\nmax_age = \"7d\"\n";
-        let c = Config::from_layers(Some((Path::new("u.toml"), user))).unwrap();
-        assert_eq!(c.max_age(), Some(chrono::Duration::days(7)));
-        assert_eq!(c.retention.max_size, d.retention.max_size);
-        assert_eq!(c.store.writer_threads, d.store.writer_threads);
-    }
-
-    #[test]
-    fn mistakes_name_the_file_and_key() {
-        let e = Config::from_layers(Some((Path::new("u.toml"), "[retention]\nmax_age = \"7 days\"\n"))).unwrap_err();
-        assert!(e.to_string().starts_with("config u.toml: retention.max_age:"), "{e}");
-        let e = Config::from_layers(Some((Path::new("u.toml"), "[ingest]\nmax_line = 5\n"))).unwrap_err();
-        assert!(e.to_string().contains("max_line"), "{e}");
-        let e = Config::from_layers(Some((Path::new("u.toml"), "[store\n"))).unwrap_err();
-        assert!(e.to_string().starts_with("config u.toml:"), "{e}");
-    }
-
-    #[test]
-    fn units() {
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("5").is_err());
-        assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
-        assert_eq!(parse_timezone("-05:30").unwrap(), Zone::from(FixedOffset::west_opt(5 * 3600 + 1800)));
-        let c = Config::from_layers(Some((Path::new("u.toml"), "[ingest]\nassume_timezone = \"Europe/Berlin\"\n")));
-        assert_eq!(c.unwrap().assume_zone(), Zone::Named(chrono_tz::Tz::Europe__Berlin));
-        let e = Config::from_layers(Some((Path::new("u.toml"), "[ingest]\nassume_timezone = \"Europe/Berln\"\n")));
-        assert!(e.unwrap_err().to_string().starts_with("config u.toml: ingest.assume_timezone:"));
-    }
-
-    /// A variable holding quotes and newlines stays inside its string; with text expansion before parsing it
-    /// added `tenant` (or any key) to the config.
-    #[test]
-    fn an_environment_value_cannot_add_keys() {
-        std::env::set_var(
-            "FW_TEST_CONFIG_INJECT",
-            "up\"\ntenant = \"evil\"\n[llm]\nbase_url = \"http://evil\"\nmodel = \"m",
-        );
-        let user = "[[source]]\nkind = \"loki\"\nurl = \"http://loki:3100\"\nquery = \"${FW_TEST_CONFIG_INJECT}\"\n";
-        let c = Config::from_layers(Some((Path::new("u.toml"), user))).unwrap();
-        assert_eq!(c.source[0].tenant, None);
-        assert!(c.llm.is_none());
-        assert_eq!(
-            c.source[0].query.as_deref(),
-            Some("up\"\ntenant = \"evil\"\n[llm]\nbase_url = \"http://evil\"\nmodel = \"m")
-        );
-        // Only strings are expanded: a reference in a comment or a key is text, not an error.
-        let c = Config::from_layers(Some((
-            Path::new("u.toml"),
-            "# ${FW_TEST_CONFIG_UNSET}\n[retention]\nmax_age = \"7d\"\n",
-        )))
-        .unwrap();
-        assert_eq!(c.max_age(), Some(chrono::Duration::days(7)));
-        let e =
-            Config::from_layers(Some((Path::new("u.toml"), "[retention]\nmax_age = \"${FW_TEST_CONFIG_UNSET}\"\n")))
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains("u.toml: retention.max_age:") && e.contains("FW_TEST_CONFIG_UNSET"), "{e}");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_literal_secret_anywhere_needs_a_private_file() {
-        use std::os::unix::fs::PermissionsExt;
-        std::env::set_var("FW_TEST_CONFIG_TOKEN", "s3cr3t");
-        let dir = tempfile::tempdir().unwrap();
-        let cases = [
-            ("[[endpoint]]\nname = \"ci\"\nurl = \"http://ci\"\nbearer_token = \"abc\"\n", "endpoint[0].bearer_token"),
-            (
-                "[[endpoint]]\nname = \"a\"\nurl = \"http://a\"\n[[endpoint]]\nname = \"b\"\nurl = \"http://b\"\nbasic_user = \"u\"\nbasic_password = \"pw\"\n",
-                "endpoint[1].basic_password",
-            ),
-            ("[[source]]\nkind = \"loki\"\nurl = \"http://l\"\nbearer_token = \"abc\"\n", "source[0].bearer_token"),
-            ("[llm]\nbase_url = \"http://llm\"\nmodel = \"m\"\napi_key = \"sk-abc\"\n", "llm.api_key"),
-        ];
-        for (i, (text, field)) in cases.iter().enumerate() {
-            let path = dir.path().join(format!("c{i}.toml"));
-            std::fs::write(&path, text).unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let e = Config::load(Some(&path)).unwrap_err().to_string();
-            assert!(e.contains(&path.display().to_string()) && e.contains(field) && e.contains("chmod 600"), "{e}");
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-            Config::load(Some(&path)).unwrap();
-        }
-        // References are fine in a readable file: from the environment, or from a private file.
-        let path = dir.path().join("refs.toml");
-        std::fs::write(
-            &path,
-            "[[endpoint]]\nname = \"ci\"\nurl = \"http://ci\"\nbearer_token = \"${FW_TEST_CONFIG_TOKEN}\"\n\
-             [[endpoint]]\nname = \"b\"\nurl = \"http://b\"\nbasic_user = \"u\"\nbasic_password_file = \"/etc/pw\"\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let c = Config::load(Some(&path)).unwrap();
-        assert_eq!(c.endpoint[0].http.bearer_token.as_deref(), Some("s3cr3t"));
-    }
-
-    #[test]
-    fn secret_key_names() {
-        for k in
-            ["bearer_token", "basic_password", "api_key", "secret", "client_secret", "routing_key", "Authorization"]
-        {
-            assert!(is_secret_key(k), "{k}");
-        }
-        for k in ["bearer_token_file", "api_key_file", "basic_user", "url", "keys", "name", "ca_file"] {
-            assert!(!is_secret_key(k), "{k}");
-        }
+impl Default for RedactConfig {
+    // Addresses and host names are usually the evidence itself, so they are opt-in.
+    fn default() -> Self {
+        RedactConfig { ips: false, hostnames: false, emails: true }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod collector;
 pub mod config;
 pub mod copilot;
+pub mod engine;
 pub mod ingest;
 pub mod loadgen;
 pub mod loghub;

@@ -28,6 +28,10 @@ fn main() -> ExitCode {
             if json {
                 write_json_error(1, ErrorKind::of(&e), &msg);
             } else {
+                #[allow(
+                    clippy::let_underscore_must_use,
+                    reason = "the exit code reports the failure; a closed stderr leaves nowhere to say more"
+                )]
                 let _ = writeln!(sanitize::stderr(), "firewatch: {}", terminal_safe(&msg));
             }
             ExitCode::from(1)
@@ -49,6 +53,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
     if !e.use_stderr() || sanitize::stream_safe(&plain) {
         e.exit()
     }
+    #[allow(
+        clippy::let_underscore_must_use,
+        reason = "the exit code reports the failure; a closed stderr leaves nowhere to say more"
+    )]
     let _ = write!(sanitize::stderr(), "{plain}");
     ExitCode::from(code)
 }

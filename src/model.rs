@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 /// A 128-bit id derived from a record's source and content, so re-ingesting the same
 /// data yields the same id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordId(pub u128);
 
 impl RecordId {
@@ -24,6 +24,20 @@ impl RecordId {
             h.update(p);
         }
         RecordId(h.digest128())
+    }
+}
+
+impl RecordId {
+    /// Reads the 32 hex digits `Display` writes.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        u128::from_str_radix(text, 16).ok().map(RecordId)
+    }
+}
+
+/// Serialized as its hex text, as the JSON output has always carried it.
+impl Serialize for RecordId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -113,6 +127,28 @@ impl Severity {
             Severity::Warn => "warn",
             Severity::Error => "error",
             Severity::Fatal => "fatal",
+        }
+    }
+
+    /// An alert's `severity` label read in the same vocabulary as log levels, with the
+    /// two words only alerts use (`page`, `high`). Alerts rank no lower than info: a
+    /// missing or unknown label is info.
+    pub fn of_alert(label: &str) -> Self {
+        let sev = match label.trim().to_ascii_lowercase().as_str() {
+            "page" => Severity::Fatal,
+            "high" => Severity::Error,
+            other => Severity::parse(other).unwrap_or(Severity::Info),
+        };
+        sev.max(Severity::Info)
+    }
+
+    /// The word an alert's severity is shown with: critical, error, warning or info.
+    pub fn alert_word(self) -> &'static str {
+        match self {
+            Severity::Fatal => "critical",
+            Severity::Error => "error",
+            Severity::Warn => "warning",
+            _ => "info",
         }
     }
 
@@ -323,6 +359,31 @@ impl AlertStatus {
     }
 }
 
+/// An incident's state: firing while any of its alerts fires. Serialized as `firing` or
+/// `resolved`, as the JSON output has always said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStatus {
+    Firing,
+    Resolved,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Firing => "firing",
+            IncidentStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::fmt::Display for IncidentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, not `write_str`: tables print it with a width (`{:<8}`).
+        f.pad(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Alertmanager's fingerprint when it sent one, else computed the way it does.
@@ -341,15 +402,121 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// Maps Alertmanager's label conventions onto the resource names used everywhere else.
+    /// Maps Alertmanager's label conventions onto the resource names used everywhere else: the service from the
+    /// first label of [`SERVICE_LABELS`] present, the region from [`REGION_LABELS`] (a zone becomes its region).
+    /// Which label the data really uses is learned later, against the services the telemetry knows
+    /// ([`service_label_in`]).
     pub fn lift_labels(&mut self) {
-        let pick = |keys: &[&str]| keys.iter().find_map(|k| self.labels.get(*k).cloned());
-        self.service = pick(&["service", "service_name", "app", "job"]).map(|s| s.to_lowercase());
-        self.region = pick(&["region", "cloud_region", "cloud.region"]).map(|s| s.to_lowercase());
-        self.instance = pick(&["instance", "host", "pod", "node"]);
+        self.service = service_label_in(&self.labels, None).map(|(_, s)| s);
+        self.region = region_label(&self.labels).map(|(_, r)| r);
+        self.instance = ["instance", "host", "pod", "node"]
+            .iter()
+            .find_map(|k| self.labels.get(*k).filter(|v| !v.is_empty()).cloned());
         if let Some(name) = self.labels.get("alertname") {
             self.alertname = name.clone();
         }
+    }
+}
+
+/// Labels that name a service, most specific first: OpenTelemetry's and Prometheus' own names, the Kubernetes
+/// app labels, the scrape job, the workload (deployment, container, pod) and last the namespace, which often holds
+/// one service per namespace but sometimes many.
+pub const SERVICE_LABELS: [&str; 14] = [
+    "service",
+    "service_name",
+    "service.name",
+    "app.kubernetes.io/name",
+    "app_kubernetes_io_name",
+    "app",
+    "k8s_app",
+    "job",
+    "deployment",
+    "k8s.deployment.name",
+    "container",
+    "pod",
+    "k8s.pod.name",
+    "namespace",
+];
+
+/// Labels that name a region, then zones (read as their region).
+pub const REGION_LABELS: [&str; 10] = [
+    "region",
+    "cloud_region",
+    "cloud.region",
+    "topology.kubernetes.io/region",
+    "topology_kubernetes_io_region",
+    "zone",
+    "availability_zone",
+    "cloud.availability_zone",
+    "topology.kubernetes.io/zone",
+    "topology_kubernetes_io_zone",
+];
+
+/// The service a label value names: lowercased, a Prometheus job's `namespace/` prefix dropped, and a pod's or
+/// ReplicaSet's generated suffix (`checkout-7d9f8b6c5-x2kqp`, `db-0`) stripped.
+pub fn service_from_label(label: &str, value: &str) -> String {
+    let v = value.trim().to_lowercase();
+    let v = v.rsplit('/').next().unwrap_or(&v).to_string();
+    if matches!(label, "pod" | "k8s.pod.name" | "deployment" | "k8s.deployment.name" | "container") {
+        workload_name(&v).to_string()
+    } else {
+        v
+    }
+}
+
+/// The workload a pod name belongs to: `checkout-7d9f8b6c5-x2kqp` (Deployment) and `checkout-x2kqp` (DaemonSet,
+/// Job) are `checkout`, `db-0` (StatefulSet) is `db`. Only suffixes that look generated are stripped.
+pub fn workload_name(pod: &str) -> &str {
+    let generated = |s: &str| {
+        let alnum = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let hashlike = (5..=10).contains(&s.len()) && s.chars().any(|c| c.is_ascii_digit());
+        alnum && (hashlike || s.len() == 5) || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+    };
+    let mut name = pod;
+    for _ in 0..2 {
+        match name.rsplit_once('-') {
+            Some((head, tail)) if !head.is_empty() && generated(tail) => name = head,
+            _ => break,
+        }
+    }
+    name
+}
+
+/// The service named by `labels`, with the label it came from: with `known` services (from spans, logs and
+/// metrics), the first label of [`SERVICE_LABELS`] whose value names one of them; else (or when none does) the
+/// first label present.
+pub fn service_label_in(
+    labels: &BTreeMap<String, String>,
+    known: Option<&std::collections::BTreeSet<String>>,
+) -> Option<(&'static str, String)> {
+    let present = || {
+        SERVICE_LABELS
+            .iter()
+            .filter_map(|k| labels.get(*k).filter(|v| !v.trim().is_empty()).map(|v| (*k, service_from_label(k, v))))
+    };
+    known.and_then(|known| present().find(|(_, s)| known.contains(s))).or_else(|| present().next())
+}
+
+/// The region named by `labels`, with the label it came from; a zone (`us-east-1a`, `europe-west1-b`) is read as
+/// its region.
+pub fn region_label(labels: &BTreeMap<String, String>) -> Option<(&'static str, String)> {
+    REGION_LABELS.iter().find_map(|k| {
+        let v = labels.get(*k).map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())?;
+        Some((*k, if k.contains("zone") { region_of_zone(&v).to_string() } else { v }))
+    })
+}
+
+/// `us-east-1a` -> `us-east-1`, `europe-west1-b` -> `europe-west1`; anything else is left as it is.
+pub fn region_of_zone(zone: &str) -> &str {
+    if let Some((head, tail)) = zone.rsplit_once('-') {
+        if tail.len() == 1 && tail.chars().all(|c| c.is_ascii_lowercase()) {
+            return head;
+        }
+    }
+    let bytes = zone.as_bytes();
+    match bytes {
+        [.., d, l] if d.is_ascii_digit() && l.is_ascii_lowercase() => &zone[..zone.len() - 1],
+        _ => zone,
     }
 }
 
@@ -410,5 +577,26 @@ mod tests {
         assert_eq!(Severity::parse("hello"), None);
         assert_eq!(Severity::from_number(17), Severity::Error);
         assert_eq!(Severity::from_level_number(40), Severity::Warn);
+    }
+
+    #[test]
+    fn alert_severities_share_the_log_vocabulary() {
+        assert_eq!(Severity::of_alert("page"), Severity::Fatal);
+        assert_eq!(Severity::of_alert("Critical"), Severity::Fatal);
+        assert_eq!(Severity::of_alert("high"), Severity::Error);
+        assert_eq!(Severity::of_alert("warning"), Severity::Warn);
+        assert_eq!(Severity::of_alert("debug"), Severity::Info, "nothing ranks below info");
+        assert_eq!(Severity::of_alert("whatever"), Severity::Info);
+        assert!(Severity::of_alert("page") > Severity::of_alert("error"));
+        assert!(Severity::of_alert("error") > Severity::of_alert("warn"));
+        assert_eq!(Severity::of_alert("page").alert_word(), "critical");
+        assert_eq!(Severity::of_alert("warn").alert_word(), "warning");
+    }
+
+    #[test]
+    fn incident_status_serializes_as_before() {
+        assert_eq!(serde_json::to_string(&IncidentStatus::Firing).unwrap(), "\"firing\"");
+        assert_eq!(serde_json::to_string(&IncidentStatus::Resolved).unwrap(), "\"resolved\"");
+        assert_eq!(IncidentStatus::Resolved.to_string(), "resolved");
     }
 }

@@ -207,7 +207,9 @@ impl<W: Write> Write for Terminal<W> {
 impl<W: Write> Drop for Terminal<W> {
     fn drop(&mut self) {
         // Errors cannot be reported from a drop; the inner writer's own drop flushes.
+        #[allow(clippy::let_underscore_must_use, reason = "a drop cannot report an error; the explicit flush does")]
         let _ = self.write_pending_as_escapes();
+        #[allow(clippy::let_underscore_must_use, reason = "a drop cannot report an error; the explicit flush does")]
         let _ = self.inner.flush();
     }
 }

@@ -4,6 +4,8 @@
 //! `scripts/live-servers.sh run -- ...`). Without `FIREWATCH_ALERTMANAGER_URL` these tests
 //! skip with a note, except under CI, where a missing server is a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::{Duration, Instant};

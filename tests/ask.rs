@@ -1,6 +1,8 @@
 //! `firewatch ask` on a simulated incident ingested through the real binary: the interpretation, the suspected
 //! cause, the evidence every citation points to, and an honest "no cause found" for a quiet hour.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use chrono::{Duration, SecondsFormat};

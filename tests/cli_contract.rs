@@ -2,6 +2,8 @@
 //! `--json` prints the shape the table names (one pretty document, or JSON Lines), with
 //! the exit status the table allows. Errors under `--json` are one JSON object on stderr.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::collections::BTreeMap;

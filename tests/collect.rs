@@ -2,6 +2,12 @@
 //! SIGKILL mid-ingest and a restart that stores every record exactly once, the OTLP receiver answering only after
 //! the commit, the real Alertmanager through to `incidents --json`, and `doctor`'s verdicts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! What users of other terminal tools expect: completions that a shell accepts, a man page
 //! `man` renders, colour that follows NO_COLOR/CLICOLOR, -q and the log file's place.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::process::Command;

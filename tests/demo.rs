@@ -1,5 +1,7 @@
 //! `firewatch demo`, the README's first command, works with no config and no network.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::Fw;

@@ -1,6 +1,12 @@
 //! The Elasticsearch/OpenSearch client against recorded `_search` responses in the
 //! documented shapes, served from 127.0.0.1 by a stub that checks the request bodies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

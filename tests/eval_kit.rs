@@ -2,6 +2,8 @@
 //! two scenarios of seed 1 generated with python3 into a temp dir, scored through the binary's CLI contract, and
 //! held to floors this code reached on them. Skipped (with a note) where python3 or the kit is absent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -3,20 +3,18 @@
 //! then every command of the real binary, and neither stdout nor stderr may hold one raw
 //! control character. The text is still shown, as visible escapes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
+#[path = "common/llm.rs"]
+mod llm;
+
 use common::Fw;
+use llm::{serve, Reply};
 use serde_json::{json, Value};
 
 /// An OSC 52 clipboard write, a screen clear, a colour, a C1 CSI, DEL, BEL and two bidi controls.
@@ -250,59 +248,6 @@ fn a_hostile_data_dir_and_the_demo_stay_clean() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-// A scripted OpenAI-compatible endpoint (see llm_capture.rs): a model that calls a tool
-// whose name is hostile, then answers with hostile text.
-
-#[derive(Clone)]
-enum Reply {
-    Tool(String, Value),
-    Text(String),
-}
-
-#[derive(Clone, Default)]
-struct Script(Arc<Mutex<VecDeque<Reply>>>);
-
-fn chunk(delta: Value, finish: Option<&str>) -> Value {
-    json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "capture",
-           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-}
-
-async fn completions(State(script): State<Script>) -> Response {
-    let reply = script.0.lock().unwrap().pop_front().unwrap_or(Reply::Text("nothing more [E1]".into()));
-    let chunks = match reply {
-        Reply::Text(text) => {
-            vec![chunk(json!({"role": "assistant", "content": text}), None), chunk(json!({}), Some("stop"))]
-        }
-        Reply::Tool(name, args) => vec![
-            chunk(
-                json!({"role": "assistant", "content": null, "tool_calls": [
-                    {"index": 0, "id": "call_1", "type": "function",
-                     "function": {"name": name, "arguments": args.to_string()}}]}),
-                None,
-            ),
-            chunk(json!({}), Some("tool_calls")),
-        ],
-    };
-    let mut body: String = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
-    body.push_str("data: [DONE]\n\n");
-    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
-}
-
-fn serve(script: Vec<Reply>) -> String {
-    let state = Script(Arc::new(Mutex::new(script.into())));
-    let app = Router::new().route("/v1/chat/completions", post(completions)).with_state(state);
-    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}/v1", rx.recv().unwrap())
-}
-
 fn llm_config(w: &World, url: &str) -> PathBuf {
     let toml_evil: String = EVIL.chars().map(|c| format!("\\u{:04X}", c as u32)).collect();
     let path: &Path = &w.fw.dir.path().join("llm.toml");
@@ -321,7 +266,7 @@ fn a_model_cannot_write_raw_controls_through_tool_names_or_answers() {
     assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
     let mut problems = Vec::new();
     for json_mode in [false, true] {
-        let url = serve(vec![
+        let (url, _) = serve(vec![
             Reply::Tool(format!("search_logs{EVIL}"), json!({"query": format!("payment {EVIL}")})),
             Reply::Tool("search_logs".into(), json!({"query": format!("payment {EVIL}")})),
             Reply::Text(format!("The cause is checkout {EVIL} [E1]. rollback-deploy(service={EVIL})")),

@@ -1,6 +1,8 @@
 //! `firewatch incidents --json` on simulated incidents ingested through the real binary: the contract's shape,
 //! alerts grouped the way the ground truth says, and the true root cause named.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use chrono::{Duration, SecondsFormat};

@@ -1,5 +1,7 @@
 //! Alertmanager alerts from `GET /api/v2/alerts` and from webhook payloads.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::Fw;

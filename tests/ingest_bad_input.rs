@@ -1,5 +1,7 @@
 //! Bad input gets a clear message and loses nothing else.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::Fw;

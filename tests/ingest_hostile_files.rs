@@ -1,6 +1,12 @@
 //! Files as a real host has them: rotated and compressed, binary, corrupt, special, looping, still being
 //! written, rewritten. None of them stops an ingest, hangs it, or costs a good record.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 mod common;
 
 use std::io::Write;

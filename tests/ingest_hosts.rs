@@ -1,6 +1,8 @@
 //! Logs as they sit on hosts: a Kubernetes node's pod logs (CRI lines, found by a `**` glob), Docker's
 //! json-file logs, logfmt, and progress only where someone watches it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -176,6 +178,9 @@ fn logfmt_pairs_are_searchable_attributes() {
     assert_eq!((attr(&declined, "amount"), attr(&declined, "http.route")), (Some("12.50"), Some("/api/pay")));
     assert_eq!(declined["timestamp"].as_str().map(|s| s.parse::<DateTime<Utc>>().unwrap()), Some(now));
     assert_eq!(one(&fw, "http.route:/api/pay")["id"], declined["id"]);
+    // Unquoted, a key without a dot is an attribute too; the same text is still a word of the body elsewhere.
+    assert_eq!(one(&fw, "customer:c-981")["id"], declined["id"]);
+    assert_eq!(fw.count("customer:c-982"), 0);
     // In prose the pairs are attributes and the line stays the body.
     let login = one(&fw, "user:\"alice\"");
     assert!(login["body"].as_str().is_some_and(|b| b.ends_with("INFO login ok user=alice from=10.0.0.7")), "{login:#}");

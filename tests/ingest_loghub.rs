@@ -1,5 +1,7 @@
 //! Ingest and search over the real Loghub samples (tests/fixtures/loghub, see its LICENSE).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::{fixtures, Fw};

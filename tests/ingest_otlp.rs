@@ -4,6 +4,8 @@
 //! SDK from PyPI and points FIREWATCH_OTEL_FIXTURES at the fresh output, so CI checks
 //! the SDK that is current, not only the files committed here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::path::PathBuf;

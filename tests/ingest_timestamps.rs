@@ -2,6 +2,8 @@
 //! are not stored as given: a log record is dated like a line without a time (by the record before it, marked
 //! `firewatch.time = inferred`, the value it claimed kept), so no record lands in year 2262 or 1970.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::Fw;

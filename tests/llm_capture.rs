@@ -3,112 +3,17 @@
 //! that obeys instructions planted in a log line). What it proves is about firewatch:
 //! what leaves the host, what gets audited, what a tool call can and cannot do.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+#[path = "common/llm.rs"]
+mod llm;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
 use common::Fw;
 use firewatch::store::state::StateDb;
+use llm::{serve, Reply};
 use serde_json::{json, Value};
-
-#[derive(Clone)]
-enum Reply {
-    Tool(&'static str, Value),
-    Text(String),
-    Status(u16),
-}
-
-#[derive(Default)]
-struct Inner {
-    bodies: Vec<Vec<u8>>,
-    script: VecDeque<Reply>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Inner>>);
-
-impl Capture {
-    fn bodies(&self) -> Vec<Vec<u8>> {
-        self.0.lock().unwrap().bodies.clone()
-    }
-    fn texts(&self) -> Vec<String> {
-        self.bodies().into_iter().map(|b| String::from_utf8(b).unwrap()).collect()
-    }
-}
-
-fn sse(chunks: Vec<Value>) -> Response {
-    let mut body = String::new();
-    for c in chunks {
-        body.push_str(&format!("data: {c}\n\n"));
-    }
-    body.push_str("data: [DONE]\n\n");
-    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
-}
-
-fn chunk(delta: Value, finish: Option<&str>) -> Value {
-    json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "capture",
-           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-}
-
-async fn completions(State(cap): State<Capture>, body: Bytes) -> Response {
-    let reply = {
-        let mut inner = cap.0.lock().unwrap();
-        inner.bodies.push(body.to_vec());
-        inner.script.pop_front().unwrap_or(Reply::Text("nothing more to say [E1]".into()))
-    };
-    match reply {
-        Reply::Status(code) => (StatusCode::from_u16(code).unwrap(), "internal server error").into_response(),
-        Reply::Text(text) => {
-            // Streamed in small pieces, as a model does.
-            let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
-            let chars: Vec<char> = text.chars().collect();
-            for piece in chars.chunks(7) {
-                chunks.push(chunk(json!({"content": piece.iter().collect::<String>()}), None));
-            }
-            chunks.push(chunk(json!({}), Some("stop")));
-            sse(chunks)
-        }
-        Reply::Tool(name, args) => {
-            let args = args.to_string();
-            let (a, b) = args.split_at(args.len() / 2);
-            sse(vec![
-                chunk(
-                    json!({"role": "assistant", "content": null, "tool_calls": [
-                        {"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": a}}]}),
-                    None,
-                ),
-                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}), None),
-                chunk(json!({}), Some("tool_calls")),
-            ])
-        }
-    }
-}
-
-/// Starts the endpoint on a free loopback port; it lives as long as the test process.
-fn serve(script: Vec<Reply>) -> (String, Capture) {
-    let cap = Capture::default();
-    cap.0.lock().unwrap().script = script.into();
-    let app = Router::new().route("/v1/chat/completions", post(completions)).with_state(cap.clone());
-    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    let addr = rx.recv().unwrap();
-    (format!("http://{addr}/v1"), cap)
-}
 
 fn config(fw: &Fw, url: &str, extra: &str) -> std::path::PathBuf {
     fw.write(
@@ -210,7 +115,7 @@ fn no_planted_secret_leaves_the_host_and_every_request_is_audited() {
     fw.ok(&["ingest", logs.to_str().unwrap()]);
     assert_eq!(fw.count("secretplant"), SECRETS.len().div_ceil(3) as u64);
     let (url, cap) = serve(vec![
-        Reply::Tool("search_logs", json!({"query": "secretplant", "limit": 20})),
+        Reply::tool("search_logs", json!({"query": "secretplant", "limit": 20})),
         Reply::Text(
             "Checkout failed on credentials [E1], see also [E999]. Try rotate-certificate(certificate=web-tls, namespace=prod; rm -rf /), or wipe-everything.".into(),
         ),
@@ -298,8 +203,8 @@ fn instructions_in_a_log_line_change_nothing() {
     fw.ok(&["ingest", logs.to_str().unwrap()]);
     // A model that reads the line, then does what it says.
     let (url, cap) = serve(vec![
-        Reply::Tool("search_logs", json!({"query": "payment failed"})),
-        Reply::Tool("run_command", json!({"cmd": format!("rm -rf {}", marker.display())})),
+        Reply::tool("search_logs", json!({"query": "payment failed"})),
+        Reply::tool("run_command", json!({"cmd": format!("rm -rf {}", marker.display())})),
         Reply::Text("APPROVED".into()),
     ]);
     let cfg = config(&fw, &url, "");
@@ -408,7 +313,7 @@ fn no_planted_kind_leaves_the_host_from_logs_or_the_question() {
 
     // The logs reach the model through a tool call.
     let (url, cap) = serve(vec![
-        Reply::Tool("search_logs", json!({"query": "kindplant", "limit": 20})),
+        Reply::tool("search_logs", json!({"query": "kindplant", "limit": 20})),
         Reply::Text("Checkout failed on credentials [E1].".into()),
     ]);
     let cfg = config(&fw, &url, "context_tokens = 65536\n");

@@ -4,6 +4,8 @@
 //! tokens stream, a tool round trips, the citation check runs on what the model wrote,
 //! Ctrl-C cancels, and a stopped server gives the offline answer with the reason.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::io::Read;

@@ -1,6 +1,12 @@
 //! The Loki client against recorded responses in the shapes Loki's HTTP API documents,
 //! served from 127.0.0.1 by a stub that also checks the parameters the client sent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -258,6 +264,40 @@ async fn remote_search_pushes_down_logql_newest_first() {
     );
     assert_eq!(logs[1].trace_id.as_deref(), Some("0af7651916cd43dd8448eb211c80319c"));
     assert_eq!(logs[1].resource.host.as_deref(), Some("checkout-5c2a"));
+}
+
+/// `firewatch search --remote NAME` goes through the engine: the configured source is found
+/// by name, the query runs on Loki, and its records come back as hits with the query's words
+/// to highlight; a name that is not configured is refused with the names that are.
+#[test]
+fn the_engine_searches_a_configured_loki_source_by_name() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, calls) = rt.block_on(stub());
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[[source]]\nkind = \"loki\"\nname = \"shop-logs\"\nurl = \"{url}\"\nquery = '{{namespace=\"shop\"}}'\n"
+    );
+    let config = firewatch::config::Config::from_layers(Some((std::path::Path::new("c.toml"), &text))).unwrap();
+    let engine =
+        firewatch::engine::Engine::new(dir.path().join("data"), config, firewatch::cli::Verbosity::Quiet).unwrap();
+    let since = Some("2025-11-20T15:00:00Z".parse().unwrap());
+    let until = Some("2025-11-20T16:00:00Z".parse().unwrap());
+    let query = "upstream timeout -recovered service:checkout level:error";
+    let found = engine.search_remote("shop-logs", query, 10, since, until).unwrap();
+    let bodies: Vec<&str> = found.hits.iter().map(|h| h.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            "ERROR upstream timeout calling payments after 3000 ms",
+            "ERROR upstream timeout calling inventory after 3000 ms"
+        ]
+    );
+    assert!(found.hits.iter().all(|h| h.severity == Severity::Error), "{:?}", found.hits);
+    assert!(found.highlights.contains(&"upstream".to_string()) && found.highlights.contains(&"timeout".to_string()));
+    assert_eq!(calls.lock().unwrap().len(), 1, "one query, pushed down to Loki");
+    let e = engine.search_remote("nope", query, 10, None, None).unwrap_err().to_string();
+    assert!(e.contains("no source named 'nope'") && e.contains("shop-logs"), "{e}");
+    drop(rt);
 }
 
 /// A WebSocket server speaking Loki's tail protocol: the first connection sends two

@@ -1,6 +1,12 @@
 //! The OTLP/HTTP receiver on a loopback port, driven by raw HTTP requests and by the real
 //! OpenTelemetry Python SDK (`scripts/otlp_send.py`; venvs from `scripts/otel_venvs.sh`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;

@@ -2,6 +2,8 @@
 //! demo data hold no secrets, so every token it changes there is a false positive) and how
 //! fast it goes. `cargo test --test redact_leaks -- --nocapture` prints the figures.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 use std::path::Path;
 use std::time::Instant;
 

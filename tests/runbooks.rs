@@ -4,6 +4,8 @@
 //! declined is in the audit log. With the live servers, a silence step creates a real
 //! silence in Alertmanager.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::collections::BTreeSet;

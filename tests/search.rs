@@ -1,5 +1,7 @@
 //! The search language and output formats, end to end.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::Fw;

@@ -1,6 +1,8 @@
 //! The incident simulator: determinism, faults a user would notice, and a round trip
 //! through `firewatch ingest`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use chrono::Duration;

@@ -1,5 +1,7 @@
 //! Idempotent ingestion, retention, and what a locked or corrupt data dir says.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! Every stored log record gets a template id that survives between runs, and templates keep counts over time:
 //! `firewatch patterns` with no FILE lists the data dir's templates.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::Fw;

@@ -2,6 +2,8 @@
 //! scored against their ground-truth events and templates, through the library and
 //! through `firewatch patterns --per-line` exactly as a user runs it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+
 mod common;
 
 use common::{fixtures, Fw};

@@ -2,6 +2,12 @@
 //! Alertmanager), the test types keys with `send-keys` and reads the screen with
 //! `capture-pane`, as a user would see it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 mod common;
 
 use std::path::Path;

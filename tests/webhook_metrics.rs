@@ -6,6 +6,12 @@
 //! 127.0.0.1, with data in a temp dir. Without the binaries the tests skip with a note,
 //! except under CI, where a missing binary is a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 mod common;
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! From signals to incidents: topology, correlation, root-cause ranking and the log patterns that changed, put
 //! together in the shape `firewatch incidents --json` prints (see docs/contracts.md).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -10,7 +10,7 @@ use super::correlate::{self, alert_end, AlertGroup, CorrelationConfig};
 use super::rca::{self, Candidate, RcaConfig, Signals};
 use super::templates::{MinerConfig, TemplateMiner};
 use super::topology::Topology;
-use crate::model::{Alert, AlertStatus, LogRecord, MetricPoint, Severity, Span};
+use crate::model::{Alert, AlertStatus, IncidentStatus, LogRecord, MetricPoint, Severity, Span};
 
 /// Everything the analysis looks at, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -75,8 +75,8 @@ pub struct PatternChange {
 pub struct Incident {
     pub id: String,
     pub title: String,
-    /// `firing` while any alert fires, else `resolved`.
-    pub status: &'static str,
+    /// Firing while any alert fires, else resolved.
+    pub status: IncidentStatus,
     pub started_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
@@ -98,6 +98,8 @@ pub struct Analysis {
     pub incidents: Vec<Incident>,
     /// Every service's signals, for rankings asked outside any incident (the copilot's questions).
     pub signals: Signals,
+    /// How the alerts' labels were read (shown under `firewatch incidents`).
+    pub labels: super::labels::LabelMapping,
 }
 
 /// A stable id: the same first alert gives the same incident id on every run.
@@ -106,13 +108,8 @@ fn incident_id(first: &Alert) -> String {
     format!("inc-{:08x}", h >> 32)
 }
 
-fn severity_rank(a: &Alert) -> u8 {
-    match a.labels.get("severity").map(|s| s.to_ascii_lowercase()).as_deref() {
-        Some("critical" | "page" | "fatal") => 3,
-        Some("error" | "high") => 2,
-        Some("warning" | "warn") => 1,
-        _ => 0,
-    }
+fn severity_rank(a: &Alert) -> Severity {
+    a.labels.get("severity").map_or(Severity::Info, |s| Severity::of_alert(s))
 }
 
 fn title(g: &AlertGroup, alerts: &[Alert], root: Option<&Candidate>) -> String {
@@ -232,7 +229,9 @@ pub fn pattern_changes(logs: &[LogRecord], from: DateTime<Utc>, to: DateTime<Utc
         })
         .filter(|(c, _)| *c > 0.5)
         .collect();
-    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Ties broken by template: the map's order differs from one process to the next, and the evidence (and the
+    // LLM request built from it) must not.
+    out.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.template.cmp(&b.1.template)));
     out.into_iter().take(limit).map(|(_, p)| p).collect()
 }
 
@@ -258,6 +257,13 @@ pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> A
         t
     };
     let topology = Topology::from_spans(t.spans);
+    // Which labels name the services and regions is learned against what the telemetry knows.
+    let mut known: BTreeSet<String> = topology.services.clone();
+    known.extend(t.logs.iter().filter_map(|l| l.resource.service.as_ref().map(|s| s.to_ascii_lowercase())));
+    known.extend(t.metrics.iter().filter_map(super::series::service_of));
+    let mut mapped: Vec<Alert> = t.alerts.to_vec();
+    let labels = super::labels::learn(&mut mapped, &known);
+    let t = &Telemetry { alerts: &mapped, ..*t };
     let groups = correlate::correlate(t.alerts, &topology, now, &cfg.correlation);
     let signals = Signals::compute(t.logs, t.metrics, &topology);
     let mut incidents = Vec::with_capacity(groups.len());
@@ -294,7 +300,7 @@ pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> A
         incidents.push(Incident {
             id: incident_id(first),
             title: title(g, t.alerts, root),
-            status: if g.quiet_since.is_some() { "resolved" } else { "firing" },
+            status: if g.quiet_since.is_some() { IncidentStatus::Resolved } else { IncidentStatus::Firing },
             started_at: g.started_at,
             resolved_at: g.quiet_since,
             services: g.services.iter().cloned().collect(),
@@ -323,5 +329,5 @@ pub fn analyze(t: &Telemetry<'_>, now: DateTime<Utc>, cfg: &AnalysisConfig) -> A
         });
     }
     incidents.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
-    Analysis { topology, incidents, signals }
+    Analysis { topology, incidents, signals, labels }
 }

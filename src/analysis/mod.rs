@@ -1,8 +1,11 @@
 //! The analysis stage: pure functions over signals, no I/O.
 
 pub mod anomaly;
+pub mod calibration;
 pub mod correlate;
+pub mod events;
 pub mod incidents;
+pub mod labels;
 pub mod rca;
 pub mod series;
 pub mod template_eval;

@@ -40,7 +40,7 @@ pub struct RcaConfig {
 impl Default for RcaConfig {
     fn default() -> Self {
         RcaConfig {
-            lookback: Duration::minutes(45),
+            lookback: Duration::minutes(60),
             lookahead: Duration::minutes(10),
             deploy_window: Duration::minutes(20),
             propagation_slack: Duration::minutes(3),
@@ -174,12 +174,22 @@ fn ts(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
+/// Whether a series is a share of something (0..1): ratios, utilizations, error rates.
+fn is_fraction(what: &str) -> bool {
+    let w = what.to_ascii_lowercase();
+    ["ratio", "utilization", "errors on calls", "error_rate", "error.rate", "errorrate"].iter().any(|k| w.contains(k))
+}
+
 /// Whether a deviation is big enough to matter to an operator, whatever its z: a disk going from 47% to 49% can
 /// be statistically sharp and still explain nothing.
 fn meaningful(what: &str, baseline: f64, observed: f64) -> bool {
     let delta = (observed - baseline).abs();
-    let fraction = what.contains("ratio") || what.contains("utilization") || what.contains("errors on calls");
-    if fraction {
+    let fraction = is_fraction(what);
+    let error_rate = what.contains("error_rate") || what.contains("error.rate");
+    if error_rate {
+        // One request in a hundred failing where none did is something users see.
+        delta >= 0.01
+    } else if fraction {
         delta >= 0.04
     } else if what == "error logs" || what == BLAMED || what.starts_with("log pattern") {
         observed >= 2.0 * baseline && delta >= 3.0
@@ -229,6 +239,39 @@ fn mentioned<'a>(body: &str, names: &'a [String]) -> impl Iterator<Item = &'a St
     })
 }
 
+/// When each version of each service was first seen in the logs.
+type Versions = BTreeMap<String, BTreeMap<String, DateTime<Utc>>>;
+
+/// Warning and error log times per (service, log template id).
+type Patterns = BTreeMap<(String, u32), Vec<i64>>;
+
+/// What one pass over the logs gathers for the log signals.
+struct LogScan {
+    /// The first and last log time, in seconds.
+    lo: i64,
+    hi: i64,
+    /// Error log times per service.
+    errors: BTreeMap<String, Vec<i64>>,
+    miner: TemplateMiner,
+    patterns: Patterns,
+    versions: Versions,
+}
+
+/// The first minute (in seconds) each (service, region) certificate's expiry metric read zero or less, if any.
+fn cert_expiries(metrics: &[MetricPoint]) -> BTreeMap<(String, String), Option<i64>> {
+    let mut expiry: BTreeMap<(String, String), Option<i64>> = BTreeMap::new();
+    for p in metrics.iter().filter(|p| p.name.contains("expiry")) {
+        let Some(svc) = p.labels.get("service") else { continue };
+        let region = p.labels.get("region").cloned().unwrap_or_default();
+        let m = minute(p.timestamp) * 60;
+        let e = expiry.entry((svc.to_ascii_lowercase(), region)).or_default();
+        if p.value <= 0.0 && e.is_none_or(|t| m < t) {
+            *e = Some(m);
+        }
+    }
+    expiry
+}
+
 impl Signals {
     /// The signals of one service (any region), in onset order.
     pub fn of(&self, service: &str) -> &[Signal] {
@@ -237,25 +280,37 @@ impl Signals {
 
     pub fn compute(logs: &[LogRecord], metrics: &[MetricPoint], topo: &Topology) -> Self {
         let mut out = Signals::default();
-        let mut expiry: BTreeMap<(String, String), Option<i64>> = BTreeMap::new();
-        for p in metrics.iter().filter(|p| p.name.contains("expiry")) {
-            let Some(svc) = p.labels.get("service") else { continue };
-            let region = p.labels.get("region").cloned().unwrap_or_default();
-            let m = minute(p.timestamp) * 60;
-            let e = expiry.entry((svc.to_ascii_lowercase(), region)).or_default();
-            if p.value <= 0.0 && e.is_none_or(|t| m < t) {
-                *e = Some(m);
-            }
-        }
+        out.add_metric_signals(metrics);
+        let scan = out.scan_logs(logs, topo);
+        out.add_pod_signals(logs, topo, &scan.versions);
+        out.add_error_log_signals(&scan);
+        out.add_blame_signals(scan.lo, scan.hi);
+        out.add_pattern_signals(scan.patterns, &scan.miner, scan.lo, scan.hi);
+        out.add_version_deploys(scan.versions);
+        out.add_call_signals(topo);
+        out.deploys.sort_by_key(|d| d.at);
+        out
+    }
+
+    /// Anomalies of each service's metric series, metrics that stopped arriving, and expired certificates.
+    fn add_metric_signals(&mut self, metrics: &[MetricPoint]) {
+        let expiry = cert_expiries(metrics);
         for ((svc, region, name), s) in &minute_means(metrics) {
             let Some(dir) = direction_of(name) else { continue };
             let region = (!region.is_empty()).then_some(region.as_str());
-            push_anomalies(out.by_service.entry(svc.clone()).or_default(), svc, region, name, s, &detector(dir, false));
+            push_anomalies(
+                self.by_service.entry(svc.clone()).or_default(),
+                svc,
+                region,
+                name,
+                s,
+                &detector(dir, false),
+            );
         }
         // A source that stops reporting while the rest goes on: down, or too sick to be scraped.
         for ((svc, region), gaps) in super::series::silences(metrics, 3) {
             for g in gaps {
-                out.by_service.entry(svc.clone()).or_default().push(Signal {
+                self.by_service.entry(svc.clone()).or_default().push(Signal {
                     service: svc.clone(),
                     region: (!region.is_empty()).then(|| region.clone()),
                     what: STOPPED.into(),
@@ -269,7 +324,7 @@ impl Signals {
         }
         for ((svc, region), at) in expiry {
             if let Some(at) = at {
-                out.by_service.entry(svc.clone()).or_default().push(Signal {
+                self.by_service.entry(svc.clone()).or_default().push(Signal {
                     service: svc,
                     region: (!region.is_empty()).then_some(region),
                     what: "tls certificate expired".into(),
@@ -281,35 +336,41 @@ impl Signals {
                 });
             }
         }
-        // Error logs per service, and logs blaming another service.
+    }
+
+    /// One pass over the logs: records deploys and logs blaming another service, and gathers what the log
+    /// signals are computed from.
+    fn scan_logs(&mut self, logs: &[LogRecord], topo: &Topology) -> LogScan {
         let names: Vec<String> = topo.services.iter().cloned().collect();
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        let mut errors: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        // Warnings and errors per (service, template): a new failure mode shows as one template's burst.
-        let mut miner = TemplateMiner::new(MinerConfig::default());
-        let mut patterns: BTreeMap<(String, u32), Vec<i64>> = BTreeMap::new();
-        let mut versions: BTreeMap<String, BTreeMap<String, DateTime<Utc>>> = BTreeMap::new();
+        let mut scan = LogScan {
+            lo: i64::MAX,
+            hi: i64::MIN,
+            errors: BTreeMap::new(),
+            miner: TemplateMiner::new(MinerConfig::default()),
+            patterns: BTreeMap::new(),
+            versions: BTreeMap::new(),
+        };
         for l in logs {
             let t = l.timestamp.timestamp();
-            lo = lo.min(t);
-            hi = hi.max(t);
+            scan.lo = scan.lo.min(t);
+            scan.hi = scan.hi.max(t);
             let svc = l.resource.service.clone().unwrap_or_default();
             if let Some(v) = &l.resource.version {
-                let first = versions.entry(svc.clone()).or_default().entry(v.clone()).or_insert(l.timestamp);
+                let first = scan.versions.entry(svc.clone()).or_default().entry(v.clone()).or_insert(l.timestamp);
                 *first = (*first).min(l.timestamp);
             }
             let event = l.attributes.get("event.name").and_then(|v| v.as_str()).unwrap_or("");
             if event == "deployment" || event == "deploy" {
                 let version = l.attributes.get("deploy.version").and_then(|v| v.as_str()).map(str::to_string);
-                out.deploys.push(Deploy { service: svc.clone(), at: l.timestamp, version, text: l.body.clone() });
+                self.deploys.push(Deploy { service: svc.clone(), at: l.timestamp, version, text: l.body.clone() });
             }
             if l.severity < Severity::Warn {
                 continue;
             }
             if l.severity >= Severity::Error {
-                errors.entry(svc.clone()).or_default().push(t);
+                scan.errors.entry(svc.clone()).or_default().push(t);
             }
-            patterns.entry((svc.clone(), miner.add(&l.body))).or_default().push(t);
+            scan.patterns.entry((svc.clone(), scan.miner.add(&l.body))).or_default().push(t);
             let peer = l.attributes.get("peer.service").and_then(|v| v.as_str()).map(str::to_ascii_lowercase);
             let mut named: BTreeSet<&String> = mentioned(&l.body, &names).collect();
             if let Some(p) = peer.as_ref().and_then(|p| names.iter().find(|n| *n == p)) {
@@ -317,18 +378,42 @@ impl Signals {
             }
             for n in named {
                 if *n != svc {
-                    *out.blame.entry((n.clone(), minute(l.timestamp))).or_default() += 1;
-                    let ex = out.blame_example.entry(n.clone()).or_default();
+                    *self.blame.entry((n.clone(), minute(l.timestamp))).or_default() += 1;
+                    let ex = self.blame_example.entry(n.clone()).or_default();
                     if ex.len() < 64 {
                         ex.push((l.timestamp, l.body.clone()));
                     }
                 }
             }
         }
-        for (svc, times) in &errors {
-            let s = anomaly::rate_series(times, 60, lo.div_euclid(60) * 60, hi + 1);
+        scan
+    }
+
+    /// Kubernetes saying a service's pods are being killed or cannot start: the service fails on its own.
+    fn add_pod_signals(&mut self, logs: &[LogRecord], topo: &Topology, versions: &Versions) {
+        let mut known: BTreeSet<String> = topo.services.clone();
+        known.extend(versions.keys().map(|s| s.to_ascii_lowercase()));
+        for b in super::events::bursts(logs, &known) {
+            let onset = ts(minute(b.first) * 60);
+            self.by_service.entry(b.service.clone()).or_default().push(Signal {
+                service: b.service,
+                region: b.region,
+                what: b.event.what().into(),
+                onset,
+                end: Some(b.last + Duration::minutes(10)),
+                baseline: 0.0,
+                observed: b.count as f64,
+                score: b.event.score(),
+            });
+        }
+    }
+
+    /// Anomalies of each service's error-log rate.
+    fn add_error_log_signals(&mut self, scan: &LogScan) {
+        for (svc, times) in &scan.errors {
+            let s = anomaly::rate_series(times, 60, scan.lo.div_euclid(60) * 60, scan.hi + 1);
             push_anomalies(
-                out.by_service.entry(svc.clone()).or_default(),
+                self.by_service.entry(svc.clone()).or_default(),
                 svc,
                 None,
                 "error logs",
@@ -336,10 +421,13 @@ impl Signals {
                 &detector(Direction::Up, true),
             );
         }
-        // Callers' error logs naming a service: how a dependency with no telemetry of its own (or too sick to send
-        // any) shows, and the first sign of most failures in what others call.
+    }
+
+    /// Callers' error logs naming a service: how a dependency with no telemetry of its own (or too sick to send
+    /// any) shows, and the first sign of most failures in what others call. `lo..=hi`: the logs' span, in seconds.
+    fn add_blame_signals(&mut self, lo: i64, hi: i64) {
         let mut named: BTreeMap<&String, BTreeMap<i64, u64>> = BTreeMap::new();
-        for ((svc, m), n) in &out.blame {
+        for ((svc, m), n) in &self.blame {
             *named.entry(svc).or_default().entry(*m).or_default() += n;
         }
         let mut blame_signals = Vec::new();
@@ -352,10 +440,15 @@ impl Signals {
             blame_signals.push((svc.clone(), sigs));
         }
         for (svc, sigs) in blame_signals {
-            out.by_service.entry(svc).or_default().extend(sigs);
+            self.by_service.entry(svc).or_default().extend(sigs);
         }
+    }
+
+    /// Anomalies of the rate of each (service, log template) of warnings and errors: a new failure mode shows as
+    /// one template's burst.
+    fn add_pattern_signals(&mut self, patterns: Patterns, miner: &TemplateMiner, lo: i64, hi: i64) {
         // An event the miner merged later keeps its earlier ids: count its lines under one (canonical) id.
-        let mut merged: BTreeMap<(String, u32), Vec<i64>> = BTreeMap::new();
+        let mut merged: Patterns = BTreeMap::new();
         for ((svc, id), times) in patterns {
             merged.entry((svc, miner.canonical(id))).or_default().extend(times);
         }
@@ -367,7 +460,7 @@ impl Signals {
             let s = anomaly::rate_series(times, 60, lo.div_euclid(60) * 60, hi + 1);
             let what = format!("log pattern \"{}\"", truncate(&miner.template(*id), 80));
             push_anomalies(
-                out.by_service.entry(svc.clone()).or_default(),
+                self.by_service.entry(svc.clone()).or_default(),
                 svc,
                 None,
                 &what,
@@ -375,19 +468,25 @@ impl Signals {
                 &detector(Direction::Up, true),
             );
         }
-        // A service version first seen after the data began is a deploy, even without a deploy event.
+    }
+
+    /// A service version first seen after the data began is a deploy, even without a deploy event.
+    fn add_version_deploys(&mut self, versions: Versions) {
         for (svc, vs) in versions {
             let first_ever = vs.values().min().copied();
             for (v, at) in vs {
-                let known = out.deploys.iter().any(|d| d.service == svc && (d.at - at).num_seconds().abs() <= 120);
+                let known = self.deploys.iter().any(|d| d.service == svc && (d.at - at).num_seconds().abs() <= 120);
                 if Some(at) != first_ever && !known {
                     let text = format!("{svc} started running version {v}");
-                    out.deploys.push(Deploy { service: svc.clone(), at, version: Some(v), text });
+                    self.deploys.push(Deploy { service: svc.clone(), at, version: Some(v), text });
                 }
             }
         }
-        // Calls into each service, from its callers' spans.
-        // Per region of the callers where the spans say which: a fault confined to one region shows only there.
+    }
+
+    /// Calls into each service, from its callers' spans. Per region of the callers where the spans say which: a
+    /// fault confined to one region shows only there.
+    fn add_call_signals(&mut self, topo: &Topology) {
         for svc in &topo.services {
             let mut by_region: Vec<(Option<&str>, super::topology::Minutes)> = topo
                 .regional
@@ -398,7 +497,7 @@ impl Signals {
             if by_region.is_empty() {
                 by_region.push((None, topo.inbound(svc)));
             }
-            let sigs = out.by_service.entry(svc.clone()).or_default();
+            let sigs = self.by_service.entry(svc.clone()).or_default();
             for (region, minutes) in by_region {
                 let (err, lat) = if region.is_some() { minutes.pooled_series(MIN_CALLS) } else { minutes.series() };
                 let floor = DetectorConfig { min_abs_change: 0.02, ..detector(Direction::Up, false) };
@@ -406,8 +505,6 @@ impl Signals {
                 push_anomalies(sigs, svc, region, "latency of calls into it", &lat, &detector(Direction::Up, false));
             }
         }
-        out.deploys.sort_by_key(|d| d.at);
-        out
     }
 
     fn blame_between(&self, svc: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -430,7 +527,7 @@ fn fmt_value(v: f64, what: &str) -> String {
         } else {
             format!("{ms:.0}ms")
         }
-    } else if what.contains("ratio") || what.contains("utilization") || what.contains("errors on calls") {
+    } else if is_fraction(what) && v.abs() <= 1.0 {
         format!("{:.0}%", v * 100.0)
     } else if what == "error logs" || what == BLAMED || what.starts_with("log pattern") {
         format!("{v:.0}/min")
@@ -445,6 +542,9 @@ pub fn describe(s: &Signal) -> String {
     if s.what == "tls certificate expired" {
         return format!("its tls certificate expired at {}{region}", s.onset.format("%H:%M"));
     }
+    if s.what.starts_with("pods ") {
+        return format!("{} {:.0} times{region} from {}", s.what, s.observed, s.onset.format("%H:%M"));
+    }
     if s.what == STOPPED {
         return format!("its metrics{region} stopped arriving at {}", s.onset.format("%H:%M"));
     }
@@ -457,15 +557,20 @@ pub fn describe(s: &Signal) -> String {
     )
 }
 
-/// Ranks the suspects of one incident.
-pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topology, cfg: &RcaConfig) -> Ranking {
+/// The anomalous candidates of an incident and their live signals, strongest first: signals of the incident's
+/// services and everything they call that began in the window and were still on when the incident started.
+fn active_signals(
+    group: &AlertGroup,
+    signals: &Signals,
+    topo: &Topology,
+    cfg: &RcaConfig,
+) -> BTreeMap<String, Vec<Signal>> {
     let start = group.started_at;
     let (lo, hi) = (start - cfg.lookback, start + cfg.lookahead);
     let mut pool: BTreeSet<String> = group.services.clone();
     for s in &group.services {
         pool.extend(topo.descendants(s));
     }
-    // Anomalous candidates: signals that began in the window and were still on when the incident started.
     let mut active: BTreeMap<String, Vec<Signal>> = BTreeMap::new();
     for svc in &pool {
         let Some(sigs) = signals.by_service.get(svc) else { continue };
@@ -483,31 +588,49 @@ pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topo
         live.sort_by(|a, b| b.score.total_cmp(&a.score));
         active.insert(svc.clone(), live);
     }
-    // Onset: the median of the clear signals. A faint early wobble must not make a symptom look like the first
-    // domino, and change-point fits of single series are off by minutes now and then.
-    let onset_of = |sigs: &[Signal]| {
-        let top = sigs.first().map_or(0.0, |s| s.score);
-        let mut onsets: Vec<DateTime<Utc>> = sigs.iter().filter(|s| s.score >= 0.25 * top).map(|s| s.onset).collect();
-        onsets.sort();
-        onsets.get(onsets.len() / 2).copied()
-    };
-    let earliest = active.values().filter_map(|s| onset_of(s)).min();
-    let alerted: BTreeSet<String> =
-        group.alerts.iter().filter_map(|&i| alerts[i].service.as_deref().map(str::to_ascii_lowercase)).collect();
-    let mut candidates = Vec::new();
-    for (svc, sigs) in &active {
-        let Some(onset) = onset_of(sigs) else { continue };
+    active
+}
+
+/// Onset: the median of the clear signals. A faint early wobble must not make a symptom look like the first
+/// domino, and change-point fits of single series are off by minutes now and then.
+fn onset_of(sigs: &[Signal]) -> Option<DateTime<Utc>> {
+    let top = sigs.first().map_or(0.0, |s| s.score);
+    let mut onsets: Vec<DateTime<Utc>> = sigs.iter().filter(|s| s.score >= 0.25 * top).map(|s| s.onset).collect();
+    onsets.sort();
+    onsets.get(onsets.len() / 2).copied()
+}
+
+/// What every candidate of one incident is scored against.
+struct RankContext<'a> {
+    signals: &'a Signals,
+    topo: &'a Topology,
+    cfg: &'a RcaConfig,
+    /// The anomalous candidates and their live signals.
+    active: BTreeMap<String, Vec<Signal>>,
+    /// The earliest onset among them.
+    earliest: Option<DateTime<Utc>>,
+    /// The services that alerted, lowercase.
+    alerted: BTreeSet<String>,
+    /// The end of the onset window.
+    hi: DateTime<Utc>,
+}
+
+impl RankContext<'_> {
+    /// Scores one anomalous service, with its signals (strongest first); `None` without an onset.
+    fn candidate(&self, svc: &String, sigs: &[Signal]) -> Option<Candidate> {
+        let (signals, topo, cfg, alerted) = (self.signals, self.topo, self.cfg, &self.alerted);
+        let onset = onset_of(sigs)?;
         let top = &sigs[0];
         // Callees anomalous from before us (or about the same time) explain us.
         let explained_by: Vec<&String> = topo
             .descendants(svc)
             .into_iter()
-            .filter_map(|d| active.get_key_value(&d))
+            .filter_map(|d| self.active.get_key_value(&d))
             .filter(|(_, v)| onset_of(v).is_some_and(|o| o <= onset + cfg.propagation_slack))
             .map(|(k, _)| k)
             .collect();
         let callee_most = if explained_by.is_empty() { 1.0 } else { 0.0 };
-        let delay = earliest.map_or(0.0, |e| (onset - e).num_seconds().max(0) as f64);
+        let delay = self.earliest.map_or(0.0, |e| (onset - e).num_seconds().max(0) as f64);
         let earliness = 1.0 / (1.0 + delay / 120.0);
         let strength = (top.score.ln_1p() / 50f64.ln_1p()).min(1.0);
         let deploy = signals
@@ -516,7 +639,7 @@ pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topo
             .rev()
             .find(|d| d.service == *svc && d.at <= onset + Duration::minutes(1) && onset - d.at <= cfg.deploy_window)
             .cloned();
-        let blamed = signals.blame_between(svc, onset, hi.max(onset + Duration::minutes(10)));
+        let blamed = signals.blame_between(svc, onset, self.hi.max(onset + Duration::minutes(10)));
         let before = signals.blame_between(svc, onset - Duration::minutes(30), onset - Duration::minutes(1));
         let blame_rose = blamed >= 5 && blamed as f64 > 3.0 * before as f64;
         let evidence = 0.08 * f64::from(u8::from(deploy.is_some()))
@@ -550,19 +673,34 @@ pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topo
             why.push(format!("it is upstream of {covered} of the {} alerting services", alerted.len()));
         }
         let example = signals.blame_example.get(svc).and_then(|ex| ex.iter().find(|(t, _)| *t >= onset).cloned());
-        candidates.push(Candidate {
+        Some(Candidate {
             service: svc.clone(),
             region: top.region.clone(),
             score: (score * 1000.0).round() / 1000.0,
             onset: Some(onset),
             reason: why.join("; "),
-            signals: sigs.clone(),
+            signals: sigs.to_vec(),
             deploy,
             blamed_by_logs: if blame_rose { blamed } else { 0 },
             blame_example: if blame_rose { example } else { None },
-        });
+        })
     }
+}
+
+/// Ranks the suspects of one incident.
+pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topology, cfg: &RcaConfig) -> Ranking {
+    let active = active_signals(group, signals, topo, cfg);
+    let earliest = active.values().filter_map(|s| onset_of(s)).min();
+    let alerted: BTreeSet<String> =
+        group.alerts.iter().filter_map(|&i| alerts[i].service.as_deref().map(str::to_ascii_lowercase)).collect();
+    let hi = group.started_at + cfg.lookahead;
+    let ctx = RankContext { signals, topo, cfg, active, earliest, alerted, hi };
+    let mut candidates: Vec<Candidate> = ctx.active.iter().filter_map(|(svc, sigs)| ctx.candidate(svc, sigs)).collect();
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.onset.cmp(&b.onset)).then(a.service.cmp(&b.service)));
     let root = candidates.first().filter(|c| c.score >= cfg.min_score).map(|_| 0);
     Ranking { candidates, root }
 }
+
+#[cfg(test)]
+#[path = "rca_tests.rs"]
+mod tests;

@@ -1,6 +1,7 @@
 //! Metric points as per-minute series the detectors can read, whatever kind they arrived as.
 //!
-//! Gauges are levels: a mean per minute over the hosts that report them. Sums, histogram and summary counts are
+//! Gauges are levels: a mean per minute over the hosts that report them (memory: the largest, since each
+//! container has its own limit). Sums, histogram and summary counts are
 //! very often cumulative (OTLP cumulative temporality, Prometheus `_total`/`_count`): their level only says how
 //! long the process has been up, so a cumulative series is turned into a per-minute rate, per host, and the hosts'
 //! rates are added. Whether a series is cumulative is read from the data (it never goes down except on a reset),
@@ -17,8 +18,22 @@ use crate::model::{MetricKind, MetricPoint};
 /// none) and its name.
 pub type SeriesKey = (String, String, String);
 
-/// minute -> (sum of values, number of values)
-type MinuteSums = BTreeMap<i64, (f64, u32)>;
+/// minute -> (sum of values, number of values, largest value)
+type MinuteSums = BTreeMap<i64, (f64, u32, f64)>;
+
+/// Whether a gauge is read at its worst instance rather than its mean: memory is limited per container, so one
+/// pod climbing to its limit is the news while the mean over its healthy siblings hides it.
+fn per_instance_limit(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("memory") && !n.contains("limit") && !n.contains("free") && !n.contains("available")
+}
+
+fn add(sums: &mut MinuteSums, minute: i64, v: f64) {
+    let e = sums.entry(minute).or_insert((0.0, 0, f64::NEG_INFINITY));
+    e.0 += v;
+    e.1 += 1;
+    e.2 = e.2.max(v);
+}
 
 /// Labels that name where a point came from, not what it measures: its service and region are part of the key
 /// already, and the host/pod must stay apart for a counter to be differenced on its own.
@@ -116,9 +131,7 @@ pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f6
             }
         }
         if p.value.is_finite() {
-            let e = levels.entry((svc, region, p.name.clone())).or_default().entry(t.div_euclid(60) * 60).or_default();
-            e.0 += p.value;
-            e.1 += 1;
+            add(levels.entry((svc, region, p.name.clone())).or_default(), t.div_euclid(60) * 60, p.value);
         }
     }
     // Running totals become rates (summed over hosts); sums that go up and down are levels (means).
@@ -134,15 +147,17 @@ pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f6
         } else {
             let series = levels.entry(key).or_default();
             for (t, v) in points {
-                let e = series.entry(t.div_euclid(60) * 60).or_default();
-                e.0 += v;
-                e.1 += 1;
+                add(series, t.div_euclid(60) * 60, v);
             }
         }
     }
     let mut out: BTreeMap<SeriesKey, Vec<(i64, f64)>> = levels
         .into_iter()
-        .map(|(k, points)| (k, points.into_iter().map(|(t, (sum, n))| (t, sum / f64::from(n))).collect()))
+        .map(|(k, points)| {
+            let worst = per_instance_limit(&k.2);
+            let series = points.into_iter().map(|(t, (sum, n, max))| (t, if worst { max } else { sum / f64::from(n) }));
+            (k, series.collect())
+        })
         .collect();
     for (k, points) in totals {
         out.insert(k, points.into_iter().collect());

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use firewatch::analysis::template_eval::{describe, evaluate, find_samples, grid, loso, score_grid, Scores};
 use firewatch::analysis::templates::{MinerConfig, TemplateMiner};
-use firewatch::loghub::load;
+use firewatch::loghub::{load, Sample};
 
 // The allocator the `firewatch` binary uses, so the throughput is what `patterns` and ingest see.
 #[global_allocator]
@@ -71,46 +71,47 @@ fn main() -> Result<(), String> {
     println!("{:<12} {:>6} {:>8} {ga:>7.3} {pa:>11.3} {pl:>10.3}", "average", "", "");
 
     if do_loso {
-        let g = grid();
-        println!(
-            "\nleave-one-system-out: each system scored with the setting of {} that is best on the others",
-            g.len()
-        );
-        let started = Instant::now();
-        let scores = score_grid(&g, &samples, threads);
-        let rows = loso(&g, &samples, &scores);
-        header("setting chosen on the other systems");
-        for r in &rows {
-            row(&r.system, &r.scores, &describe(&r.chosen));
-        }
-        let s: Vec<Scores> = rows.iter().map(|r| r.scores.clone()).collect();
-        let (ga, pa, pl, _, line) = average(&s);
-        println!("{:<12} {:>6} {:>8} {ga:>7.3} {pa:>11.3} {pl:>10.3}", "average", "", "");
-        println!(
-            "{line} ({} settings x {} systems in {:.1}s)",
-            g.len(),
-            samples.len(),
-            started.elapsed().as_secs_f64()
-        );
-        // The setting best on all of them, for reference: what the defaults should be.
-        let best = (0..g.len()).max_by(|&a, &b| {
-            let m = |c: usize| {
-                let n = samples.len() as f64;
-                (scores[c].iter().map(|x| x.ga).sum::<f64>() / n, scores[c].iter().map(|x| x.pa).sum::<f64>() / n)
-            };
-            let (x, y) = (m(a), m(b));
-            x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)).then(b.cmp(&a))
-        });
-        if let Some(b) = best {
-            let (_, _, _, _, line) = average(&scores[b]);
-            println!("best on all {} systems: {} ({line})", samples.len(), describe(&g[b]));
-        }
+        print_loso(&samples, threads);
     }
+    print_throughput(&samples);
+    Ok(())
+}
 
-    // Throughput on one core, default settings, the samples concatenated: "cold", a fresh miner that
-    // learns every template from nothing, and "warm", a miner that has seen the lines once. Each is
-    // timed over 15 runs; the median and the best run are printed (the best is what the code does
-    // when nothing else competes for the core).
+/// Leave-one-system-out: each system scored with the grid's setting that is best on the others.
+fn print_loso(samples: &[Sample], threads: usize) {
+    let g = grid();
+    println!("\nleave-one-system-out: each system scored with the setting of {} that is best on the others", g.len());
+    let started = Instant::now();
+    let scores = score_grid(&g, samples, threads);
+    let rows = loso(&g, samples, &scores);
+    header("setting chosen on the other systems");
+    for r in &rows {
+        row(&r.system, &r.scores, &describe(&r.chosen));
+    }
+    let s: Vec<Scores> = rows.iter().map(|r| r.scores.clone()).collect();
+    let (ga, pa, pl, _, line) = average(&s);
+    println!("{:<12} {:>6} {:>8} {ga:>7.3} {pa:>11.3} {pl:>10.3}", "average", "", "");
+    println!("{line} ({} settings x {} systems in {:.1}s)", g.len(), samples.len(), started.elapsed().as_secs_f64());
+    // The setting best on all of them, for reference: what the defaults should be.
+    let best = (0..g.len()).max_by(|&a, &b| {
+        let m = |c: usize| {
+            let n = samples.len() as f64;
+            (scores[c].iter().map(|x| x.ga).sum::<f64>() / n, scores[c].iter().map(|x| x.pa).sum::<f64>() / n)
+        };
+        let (x, y) = (m(a), m(b));
+        x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)).then(b.cmp(&a))
+    });
+    if let Some(b) = best {
+        let (_, _, _, _, line) = average(&scores[b]);
+        println!("best on all {} systems: {} ({line})", samples.len(), describe(&g[b]));
+    }
+}
+
+/// Throughput on one core, default settings, the samples concatenated: "cold", a fresh miner that
+/// learns every template from nothing, and "warm", a miner that has seen the lines once. Each is
+/// timed over 15 runs; the median and the best run are printed (the best is what the code does
+/// when nothing else competes for the core).
+fn print_throughput(samples: &[Sample]) {
     let lines: Vec<&str> = samples.iter().flat_map(|s| s.contents.iter().map(String::as_str)).collect();
     let runs = 15;
     let mut warm_miner = TemplateMiner::new(MinerConfig::default());
@@ -141,5 +142,4 @@ fn main() -> Result<(), String> {
         summary(&mut cold),
         summary(&mut warm)
     );
-    Ok(())
 }

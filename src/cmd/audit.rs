@@ -3,68 +3,64 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use serde_json::Value;
 
-use super::Ctx;
+use super::Engine;
 use crate::cli::AuditArgs;
 use crate::sanitize::{self, terminal_safe};
-use crate::store::state::StateDb;
+use crate::store::state::AuditEvent;
 
 /// One line that says what happened, for people.
-fn summary(kind: &str, d: &Value) -> String {
-    let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
-    match kind {
-        "llm_request" => {
-            let n = d.pointer("/body/messages").and_then(Value::as_array).map_or(0, Vec::len);
-            format!("{} {} ({n} messages)", s("endpoint"), s("model"))
+fn summary(event: &AuditEvent) -> String {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    match event {
+        AuditEvent::LlmRequest(r) => {
+            let n = r.body.pointer("/messages").and_then(Value::as_array).map_or(0, Vec::len);
+            format!("{} {} ({n} messages)", r.endpoint, r.model)
         }
-        "llm_answer" => match d.get("fallback").and_then(Value::as_str) {
-            Some(f) => format!("{}: fell back offline: {f}", s("question")),
+        AuditEvent::LlmAnswer(a) => match &a.fallback {
+            Some(f) => format!("{}: fell back offline: {f}", a.question),
             None => {
-                format!("{}: {} tokens", s("question"), d.pointer("/tokens/total").map_or("-".into(), Value::to_string))
+                let total = a.tokens.as_ref().and_then(|t| t.get("total")).map(Value::to_string);
+                format!("{}: {} tokens", a.question, or_dash(total))
             }
         },
-        "runbook_step" => format!(
+        AuditEvent::RunbookStep(s) => format!(
             "{} step {} [{}] {}: exit {}{}, output {}",
-            s("runbook"),
-            d.get("step").map_or("-".into(), Value::to_string),
-            s("confirmed_by"),
-            s("exact"),
-            d.get("exit").map_or("-".into(), Value::to_string),
-            if d.get("timed_out") == Some(&Value::Bool(true)) { ", timed out" } else { "" },
-            s("output_digest")
+            s.runbook,
+            s.step,
+            s.confirmed_by.as_str(),
+            s.exact,
+            s.exit.map_or("null".into(), |c| c.to_string()),
+            if s.timed_out { ", timed out" } else { "" },
+            s.output_digest
         ),
-        "runbook_declined" => {
-            format!(
-                "{} step {} not run: {}: {}",
-                s("runbook"),
-                d.get("step").map_or("-".into(), Value::to_string),
-                s("reason"),
-                s("exact")
-            )
+        AuditEvent::RunbookDeclined(d) => {
+            format!("{} step {} not run: {}: {}", d.runbook, d.step, d.reason.as_str(), d.exact)
         }
-        _ => d.to_string(),
     }
 }
 
-pub fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<ExitCode> {
-    let db = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
-    let rows = db.audit(args.kind.as_deref())?;
+pub fn run(ctx: &Engine, args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let entries = ctx.audit(args.kind.as_deref())?;
     let mut out = sanitize::stdout();
-    for r in rows {
+    for e in entries {
+        let r = &e.row;
         if args.json {
-            sanitize::json::to_writer(&mut out, &r)?;
+            // The row as stored: an audit log is quoted, not re-encoded.
+            sanitize::json::to_writer(&mut out, r)?;
             writeln!(out)?;
         } else {
             let at = r.ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            // A row this version cannot read typed is shown as stored.
+            let what = e.event.as_ref().map_or_else(|_| r.detail.to_string(), summary);
             writeln!(
                 out,
                 "{:>5} {at} {:<16} {:<20} {}",
                 r.seq,
                 terminal_safe(&r.kind),
                 terminal_safe(&r.actor),
-                terminal_safe(&summary(&r.kind, &r.detail))
+                terminal_safe(&what)
             )?;
         }
     }

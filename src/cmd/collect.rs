@@ -2,30 +2,24 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::ingest::writer_config;
 use super::waiting::{self, Waiting};
-use super::Ctx;
+use super::Engine;
 use crate::cli::CollectArgs;
-use crate::collector::{self, Options};
+use crate::collector;
 use crate::sanitize::{self, terminal_safe};
 use crate::sources::feed::Health;
-use crate::store::state::StateDb;
 
 /// The configured sources that have not reported since the round began, as the collector
 /// records them in the state db (read-only, WAL: it never blocks the collector).
-fn unanswered(ctx: &Ctx) -> impl Fn() -> Vec<String> + Send + 'static {
+fn unanswered(ctx: &Engine) -> impl Fn() -> Vec<String> + Send + 'static {
     let started = chrono::Utc::now();
     let plans: Vec<(String, String)> =
         collector::plan(&ctx.config).iter().map(|p| (p.name.clone(), waiting::label(p))).collect();
     let data_dir = ctx.data_dir.clone();
     move || {
-        let answered: Vec<String> = StateDb::open(&data_dir)
-            .and_then(|db| db.health())
-            .unwrap_or_default()
+        let answered: Vec<String> = crate::engine::reported_health(&data_dir)
             .into_iter()
             .filter(|h| h.updated_at >= started && !h.health.contains("\"starting\""))
             .map(|h| h.source)
@@ -34,19 +28,13 @@ fn unanswered(ctx: &Ctx) -> impl Fn() -> Vec<String> + Send + 'static {
     }
 }
 
-pub fn run(ctx: &Ctx, args: &CollectArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Engine, args: &CollectArgs) -> anyhow::Result<ExitCode> {
     if ctx.config.source.is_empty() && ctx.config.otlp.is_none() && ctx.config.alertmanager_webhook.is_none() {
         anyhow::bail!(
             "no sources configured: add [[source]] sections (alertmanager, prometheus, loki, elasticsearch, file), \
              an [otlp] receiver or an [alertmanager_webhook] to the config file (see README, Sources)"
         );
     }
-    let opts = Options {
-        once: args.once,
-        once_timeout: Duration::from_secs(args.timeout),
-        writer: writer_config(ctx),
-        commit_interval: ctx.config.commit_interval().min(Duration::from_secs(1)),
-    };
     if !args.once {
         writeln!(
             sanitize::stderr(),
@@ -58,7 +46,7 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> anyhow::Result<ExitCode> {
     }
     // With --once, a terminal shows which sources have not answered yet.
     let waiting = Waiting::start(args.once && waiting::shown(ctx.quiet), unanswered(ctx));
-    let report = collector::run(&ctx.data_dir, &ctx.config, &opts, Arc::new(AtomicBool::new(false)));
+    let report = ctx.collect(args.once, Duration::from_secs(args.timeout));
     drop(waiting);
     let report = report?;
     let mut out = sanitize::stdout();

@@ -6,12 +6,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{ingest, Ctx};
+use super::{ingest, Diagnostics};
 use crate::cli::DemoArgs;
+use crate::engine::search::SearchRequest;
 use crate::sanitize::{self, terminal_safe};
-use crate::store::search::{self, SearchRequest};
-use crate::store::state::StateDb;
-use crate::store::Store;
 
 const LOGS: &str = include_str!("../demo/shop-logs.jsonl");
 const ALERTS: &str = include_str!("../demo/alertmanager-webhook.json");
@@ -34,7 +32,7 @@ pub fn run(
         Some(d) => d,
         None => tempfile_dir()?,
     };
-    let ctx = Ctx::new(dir.clone(), config)?;
+    let ctx = super::open(dir.clone(), config, Diagnostics::FileOnly(crate::cli::Verbosity::Normal))?;
     if !args.headless && std::io::stdout().is_terminal() {
         return crate::ui::app::run(ctx, crate::ui::app::Mode::Demo { speed: args.speed }, theme);
     }
@@ -44,12 +42,11 @@ pub fn run(
     std::fs::write(input.join("alertmanager-webhook.json"), ALERTS)?;
     let mut out = sanitize::stdout();
     writeln!(out, "firewatch demo: checkout slowed down in us-east-1 on 2026-11-20 around 15:00 UTC\n")?;
-    let summary = ingest::ingest_paths(&ctx, &[input], None)?;
+    let summary = ctx.ingest_paths(&[input], None)?;
     ingest::print_summary(&mut out, &summary)?;
 
-    let state = StateDb::open(&ctx.data_dir)?;
     writeln!(out, "\nalerts:")?;
-    for a in state.alerts()? {
+    for a in ctx.alerts()? {
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
         writeln!(
             out,
@@ -61,13 +58,11 @@ pub fn run(
             terminal_safe(summary)
         )?;
     }
-    let store = Store::open(&ctx.data_dir)?;
-    let reader = store.reader()?;
-    let searcher = reader.searcher();
+    let index = ctx.open_index()?;
     for (why, q) in QUERIES {
         let req = SearchRequest { query: q.to_string(), since: None, until: None, limit: 5 };
-        let total = search::count(&store.fields, &searcher, &req)?;
-        let result = search::search(&store.fields, &searcher, &req)?;
+        let total = index.count(&req)?;
+        let result = index.find(&req)?;
         writeln!(out, "\n$ firewatch search '{q}'   # {why}: {total} matches, newest 5")?;
         for h in &result.hits {
             write!(out, "  ")?;

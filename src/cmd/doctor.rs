@@ -17,7 +17,6 @@ use crate::collector::{self, Planned};
 use crate::config::{Config, SourceKind};
 use crate::sanitize::{self, terminal_safe};
 use crate::sources::http::{self, snippet};
-use crate::store::state::StateDb;
 
 #[derive(Debug, Serialize)]
 pub struct Check {
@@ -165,85 +164,94 @@ pub fn run(
     let default = default_config_path();
     let path = config_path.or(default.as_deref());
     let mut checks = Vec::new();
-    let config = match Config::load(path) {
-        Ok(c) => {
+    match Config::load(path) {
+        Ok(config) => {
             let shown = path.map_or("built-in defaults".to_string(), |p| p.display().to_string());
-            checks.push(check("config", "config", "ok", format!("{shown}: {} source(s)", c.source.len())));
-            Some(c)
-        }
-        Err(e) => {
-            checks.push(check("config", "config", "misconfigured", e.to_string()));
-            None
-        }
-    };
-    if let Some(config) = &config {
-        let plans = collector::plan(config);
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        // What is still unanswered, for the waiting line on a terminal.
-        let pending: Arc<Mutex<Vec<String>>> =
-            Arc::new(Mutex::new(plans.iter().filter(|p| p.kind != SourceKind::File).map(waiting::label).collect()));
-        let shown = Arc::clone(&pending);
-        let waiting =
-            Waiting::start(waiting::shown(quiet), move || shown.lock().map(|p| p.clone()).unwrap_or_default());
-        // All sources at once: one slow backend must not hold up the verdict on the others.
-        let http_checks = rt.block_on(async {
-            let futs = plans.iter().filter(|p| p.kind != SourceKind::File).map(|p| {
-                let pending = Arc::clone(&pending);
-                async move {
-                    let c = check_http(p).await;
-                    if let Ok(mut left) = pending.lock() {
-                        left.retain(|l| *l != waiting::label(p));
-                    }
-                    c
-                }
-            });
-            futures_util::future::join_all(futs).await
-        });
-        let mut by_name: std::collections::HashMap<String, Check> =
-            http_checks.into_iter().map(|c| (c.name.clone(), c)).collect();
-        for p in &plans {
-            let c = if p.kind == SourceKind::File {
-                check_file(p)
-            } else {
-                by_name.remove(&p.name).unwrap_or_else(|| check(&p.name, p.kind.as_str(), "error", "not checked"))
-            };
-            checks.push(c);
-        }
-        if let Some(l) = &config.llm {
-            if let Ok(mut left) = pending.lock() {
-                *left = vec![format!("the LLM at {}", l.base_url)];
+            checks.push(check("config", "config", "ok", format!("{shown}: {} source(s)", config.source.len())));
+            checks.extend(check_sources(&config, quiet)?);
+            if let Some(o) = &config.otlp {
+                checks.push(check_otlp(&o.listen));
             }
-            checks.push(rt.block_on(check_llm(l)));
         }
-        drop(waiting);
-        if let Some(o) = &config.otlp {
-            let c = match std::net::TcpListener::bind(&o.listen) {
-                Ok(_) => check("otlp", "otlp", "ok", format!("{} is free to listen on", o.listen)),
-                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => check(
-                    "otlp",
-                    "otlp",
-                    "ok",
-                    format!("{} is in use (a running collector, or another program)", o.listen),
-                ),
-                Err(e) => check("otlp", "otlp", "misconfigured", format!("cannot listen on {}: {e}", o.listen)),
-            };
-            checks.push(c);
-        }
+        Err(e) => checks.push(check("config", "config", "misconfigured", e.to_string())),
     }
     // What a running collector last reported, if any.
     let data_dir = data_dir.unwrap_or_else(default_data_dir);
-    let reported = if data_dir.join("state.db").exists() {
-        StateDb::open(&data_dir).and_then(|s| s.health()).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let reported = crate::engine::reported_health(&data_dir);
     let mut out = sanitize::stdout();
     if args.json {
         // One document: the checks are all known before anything is printed.
         sanitize::json::to_writer_pretty(&mut out, &checks)?;
         writeln!(out)?;
+    } else {
+        print_checks(&mut out, &checks, &reported, &data_dir)?;
     }
-    for c in checks.iter().filter(|_| !args.json) {
+    Ok(if checks.iter().all(|c| c.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Every configured source, and the `[llm]` endpoint: the remote ones probed all at once
+/// (one slow backend must not hold up the verdict on the others), in the config's order.
+fn check_sources(config: &Config, quiet: bool) -> anyhow::Result<Vec<Check>> {
+    let plans = collector::plan(config);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // What is still unanswered, for the waiting line on a terminal.
+    let pending: Arc<Mutex<Vec<String>>> =
+        Arc::new(Mutex::new(plans.iter().filter(|p| p.kind != SourceKind::File).map(waiting::label).collect()));
+    let shown = Arc::clone(&pending);
+    let waiting = Waiting::start(waiting::shown(quiet), move || shown.lock().map(|p| p.clone()).unwrap_or_default());
+    let http_checks = rt.block_on(async {
+        let futs = plans.iter().filter(|p| p.kind != SourceKind::File).map(|p| {
+            let pending = Arc::clone(&pending);
+            async move {
+                let c = check_http(p).await;
+                if let Ok(mut left) = pending.lock() {
+                    left.retain(|l| *l != waiting::label(p));
+                }
+                c
+            }
+        });
+        futures_util::future::join_all(futs).await
+    });
+    let mut by_name: std::collections::HashMap<String, Check> =
+        http_checks.into_iter().map(|c| (c.name.clone(), c)).collect();
+    let mut checks = Vec::new();
+    for p in &plans {
+        let c = if p.kind == SourceKind::File {
+            check_file(p)
+        } else {
+            by_name.remove(&p.name).unwrap_or_else(|| check(&p.name, p.kind.as_str(), "error", "not checked"))
+        };
+        checks.push(c);
+    }
+    if let Some(l) = &config.llm {
+        if let Ok(mut left) = pending.lock() {
+            *left = vec![format!("the LLM at {}", l.base_url)];
+        }
+        checks.push(rt.block_on(check_llm(l)));
+    }
+    drop(waiting);
+    Ok(checks)
+}
+
+/// The OTLP receiver's address: free, or taken (by a running collector, most likely).
+fn check_otlp(listen: &str) -> Check {
+    match std::net::TcpListener::bind(listen) {
+        Ok(_) => check("otlp", "otlp", "ok", format!("{listen} is free to listen on")),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            check("otlp", "otlp", "ok", format!("{listen} is in use (a running collector, or another program)"))
+        }
+        Err(e) => check("otlp", "otlp", "misconfigured", format!("cannot listen on {listen}: {e}")),
+    }
+}
+
+/// The verdicts, one line each, then what the collector last reported.
+fn print_checks(
+    out: &mut impl Write,
+    checks: &[Check],
+    reported: &[crate::engine::HealthRow],
+    data_dir: &Path,
+) -> std::io::Result<()> {
+    for c in checks {
         let mark = if c.ok { "ok  " } else { "FAIL" };
         writeln!(
             out,
@@ -254,7 +262,7 @@ pub fn run(
             terminal_safe(&c.detail)
         )?;
     }
-    if !args.json && !reported.is_empty() {
+    if !reported.is_empty() {
         writeln!(out, "\nlast reported by the collector in {}:", terminal_safe(&data_dir.to_string_lossy()))?;
         for r in reported {
             let at = r.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -267,5 +275,5 @@ pub fn run(
             )?;
         }
     }
-    Ok(if checks.iter().all(|c| c.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(())
 }

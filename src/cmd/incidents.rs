@@ -3,47 +3,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 
-use super::Ctx;
-use crate::analysis::incidents::{analyze, Analysis, AnalysisConfig, Telemetry};
+use super::Engine;
 use crate::cli::IncidentsArgs;
 use crate::sanitize::{self, safe_join, terminal_safe};
-use crate::store::state::StateDb;
-use crate::store::{scan, Store};
 use crate::timearg;
 
-/// Loads what the analysis needs from the data dir and runs it. Alerts that started after `since` are grouped;
-/// logs, spans and metrics from two hours before the first of them give the baselines.
-pub fn load_and_analyze(ctx: &Ctx, now: DateTime<Utc>, since: Option<DateTime<Utc>>) -> anyhow::Result<Analysis> {
-    let state = StateDb::open(&ctx.data_dir).context("cannot open the state database")?;
-    let mut alerts = state.alerts().context("cannot read alerts")?;
-    // An alert dated after the plausible window (stored before ingest checked dates, or from a clock years off)
-    // can neither be an incident now nor anchor the window below: one alert dated 9999 would hide every real one.
-    let latest = crate::sources::timestamp::latest(now);
-    alerts.retain(|a| a.starts_at <= latest);
-    // By default, the day before the newest alert: a postmortem of old data works the same as a live view.
-    let newest = alerts.iter().map(|a| a.starts_at).max();
-    let since = since.or_else(|| newest.map(|n| n - Duration::hours(24)));
-    if let Some(s) = since {
-        alerts.retain(|a| a.starts_at >= s);
-    }
-    let Some(first) = alerts.iter().map(|a| a.starts_at).min() else {
-        return Ok(Analysis::default());
-    };
-    let last = alerts.iter().map(|a| a.ends_at.unwrap_or(a.starts_at).max(a.starts_at)).max().unwrap_or(first);
-    let (from, to) = (first - Duration::hours(2), last.min(now.max(first)) + Duration::hours(1));
-    let store = Store::open(&ctx.data_dir).context("cannot open the index")?;
-    let searcher = store.reader().context("cannot read the index")?.searcher();
-    let (logs, spans) = scan::records(&store.fields, &searcher, from, to).context("cannot read logs and spans")?;
-    let metrics = state.metrics_between(from, to).context("cannot read metrics")?;
-    tracing::info!(alerts = alerts.len(), logs = logs.len(), spans = spans.len(), metrics = metrics.len(), "analysing");
-    let t = Telemetry { logs: &logs, spans: &spans, metrics: &metrics, alerts: &alerts };
-    Ok(analyze(&t, now, &AnalysisConfig::default()))
-}
-
-pub fn run(ctx: &Ctx, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Engine, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
     let wall = Utc::now();
     let now = match &args.now {
         Some(n) => timearg::parse(n, wall).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
@@ -55,16 +22,13 @@ pub fn run(ctx: &Ctx, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         .map(|s| timearg::parse(s, now))
         .transpose()
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
-    let analysis = load_and_analyze(ctx, now, since)?;
+    let analysis = ctx.analyze(now, since)?;
     let mut out = sanitize::stdout_buffered();
     if let Some(id) = &args.export {
-        let inc = analysis
-            .incidents
-            .iter()
-            .find(|i| &i.id == id)
-            .ok_or_else(|| anyhow::anyhow!("no incident {} (see firewatch incidents)", terminal_safe(id)))?;
-        let audit = StateDb::open(&ctx.data_dir).and_then(|s| s.audit(None)).context("cannot read the audit log")?;
-        out.write_all(super::postmortem::render(inc, &analysis, &audit, now).as_bytes())?;
+        if !analysis.incidents.iter().any(|i| &i.id == id) {
+            anyhow::bail!("no incident {} (see firewatch incidents)", terminal_safe(id));
+        }
+        out.write_all(ctx.postmortem(&analysis, id, now)?.as_bytes())?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -102,6 +66,8 @@ pub fn run(ctx: &Ctx, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
                 None => writeln!(out, "    no cause found")?,
             }
         }
+        // Which labels named the services and regions was inferred: say so, so a wrong guess can be seen.
+        writeln!(out, "\n{}", terminal_safe(&analysis.labels.describe()))?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,5 @@
-//! Command handlers: resolve the data dir and config, then call into the stages.
+//! Command handlers: parse what the command line asked, call the [`Engine`] and print what
+//! it returns. Starting the terminal UI (`crate::ui::app::run`) is the one call into `ui`.
 
 pub mod ask;
 pub mod audit;
@@ -9,7 +10,6 @@ pub mod doctor;
 pub mod incidents;
 pub mod ingest;
 pub mod patterns;
-pub mod postmortem;
 pub mod runbooks;
 pub mod search;
 pub mod waiting;
@@ -17,23 +17,9 @@ pub mod waiting;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use directories::ProjectDirs;
-
 use crate::cli::{Cli, Command, Verbosity};
 use crate::config::Config;
-
-/// What every command needs: where the data lives, the effective configuration, and how
-/// much to say on stderr.
-pub struct Ctx {
-    pub data_dir: PathBuf,
-    pub config: Config,
-    /// `-q`: no warnings and no progress on stderr (errors still go there).
-    pub quiet: bool,
-    pub verbosity: Verbosity,
-    /// Keeps the log file writer flushing until the command ends.
-    _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
-}
+pub use crate::engine::{config_dir, default_config_path, default_data_dir, log_dir, Engine};
 
 /// Where diagnostics go besides the log file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,46 +38,18 @@ impl Diagnostics {
     }
 }
 
-fn project_dirs() -> Option<ProjectDirs> {
-    ProjectDirs::from("dev", "firewatch", "firewatch")
-}
-
-pub fn default_data_dir() -> PathBuf {
-    project_dirs().map_or_else(|| PathBuf::from(".firewatch"), |d| d.data_dir().to_path_buf())
-}
-
-/// Where the user's config, prompts and runbooks live.
-pub fn config_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.config_dir().to_path_buf())
-}
-
-pub fn default_config_path() -> Option<PathBuf> {
-    project_dirs().map(|d| d.config_dir().join("config.toml")).filter(|p| p.exists())
-}
-
-/// Where the log files go: `$XDG_STATE_HOME/firewatch` (`~/.local/state/firewatch`), or
-/// the data dir where the platform has no state dir.
-pub fn log_dir(data_dir: &Path) -> PathBuf {
-    project_dirs().and_then(|d| d.state_dir().map(Path::to_path_buf)).unwrap_or_else(|| data_dir.to_path_buf())
-}
-
 /// How many daily log files are kept.
 pub const LOG_FILES_KEPT: usize = 7;
 
-impl Ctx {
-    /// For the TUI: diagnostics to the log file only.
-    pub fn new(data_dir: PathBuf, config_path: Option<&Path>) -> anyhow::Result<Self> {
-        Ctx::open(data_dir, config_path, Diagnostics::FileOnly(Verbosity::Normal))
-    }
-
-    pub fn open(data_dir: PathBuf, config_path: Option<&Path>, diagnostics: Diagnostics) -> anyhow::Result<Self> {
-        let default = default_config_path();
-        let config = Config::load(config_path.or(default.as_deref()))?;
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        let guard = init_logging(&log_dir(&data_dir), &config.log.level, diagnostics);
-        let verbosity = diagnostics.verbosity();
-        Ok(Ctx { data_dir, config, quiet: verbosity == Verbosity::Quiet, verbosity, _log_guard: guard })
-    }
+/// The engine over `data_dir` with the config at `config_path` (else the user's, else the
+/// defaults), logging as `diagnostics` says.
+pub fn open(data_dir: PathBuf, config_path: Option<&Path>, diagnostics: Diagnostics) -> anyhow::Result<Engine> {
+    let default = default_config_path();
+    let config = Config::load(config_path.or(default.as_deref()))?;
+    let verbosity = diagnostics.verbosity();
+    let engine = Engine::new(data_dir, config, verbosity)?;
+    let guard = init_logging(&log_dir(&engine.data_dir), &engine.config.log.level, diagnostics);
+    Ok(engine.with_log_guard(guard))
 }
 
 /// The filter: `FIREWATCH_LOG` wins, then `RUST_LOG`, then the config's `[log] level`
@@ -164,8 +122,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let verbosity = cli.verbosity();
     let diagnostics = Diagnostics::Stderr(verbosity);
     let data_dir = cli.data_dir.clone();
-    let open = |d: Diagnostics| -> anyhow::Result<Ctx> {
-        Ctx::open(data_dir.clone().unwrap_or_else(default_data_dir), cli.config.as_deref(), d)
+    let open = |d: Diagnostics| -> anyhow::Result<Engine> {
+        open(data_dir.clone().unwrap_or_else(default_data_dir), cli.config.as_deref(), d)
     };
     let Some(command) = cli.command else {
         return crate::ui::app::run(
@@ -225,6 +183,10 @@ pub fn write_json_error(code: u8, kind: ErrorKind, message: &str) {
     let doc = serde_json::json!({"error": {"code": code, "kind": kind, "message": message}});
     let mut err = crate::sanitize::stderr();
     if crate::sanitize::json::to_writer(&mut err, &doc).is_ok() {
+        #[allow(
+            clippy::let_underscore_must_use,
+            reason = "the error is being reported already; a closed stderr leaves nowhere to say more"
+        )]
         let _ = writeln!(err);
     }
 }

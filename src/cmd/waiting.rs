@@ -22,6 +22,10 @@ static LINE_DRAWN: AtomicBool = AtomicBool::new(false);
 pub fn stderr_for_log() -> sanitize::Terminal<std::io::StderrLock<'static>> {
     let mut err = sanitize::stderr();
     if LINE_DRAWN.swap(false, Ordering::Relaxed) {
+        #[allow(
+            clippy::let_underscore_must_use,
+            reason = "clearing a progress line is cosmetic; the diagnostic that follows still goes out"
+        )]
         let _ = err.style(Style::ClearLine);
     }
     err
@@ -53,6 +57,10 @@ pub fn shown(quiet: bool) -> bool {
 impl Waiting {
     /// Draws "waiting for X (+N more) 2.4s" while `pending` names anything; `pending` is
     /// asked again at each redraw.
+    #[allow(
+        clippy::let_underscore_must_use,
+        reason = "the waiting line is cosmetic: a stderr that cannot be written only loses it"
+    )]
     pub fn start(show: bool, pending: impl Fn() -> Vec<String> + Send + 'static) -> Waiting {
         let stop = Arc::new(AtomicBool::new(false));
         if !show {
@@ -90,6 +98,10 @@ impl Drop for Waiting {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
+            #[allow(
+                clippy::let_underscore_must_use,
+                reason = "the waiting thread only draws; a panic there has nothing to hand back"
+            )]
             let _ = t.join();
         }
     }

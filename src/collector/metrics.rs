@@ -6,7 +6,6 @@
 //! would bring a registry and a second HTTP stack for what is a dozen counters here.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -155,47 +154,52 @@ impl Metrics {
         family(&mut out, "firewatch_records_stored_total", "counter", "Records stored, by kind.");
         for k in RecordKind::ALL {
             let n = self.records[k as usize].load(Ordering::Relaxed);
-            let _ = writeln!(out, "firewatch_records_stored_total{{kind=\"{}\"}} {n}", k.label());
+            push_line(&mut out, format_args!("firewatch_records_stored_total{{kind=\"{}\"}} {n}", k.label()));
         }
         family(&mut out, "firewatch_batches_total", "counter", "Batches received from sources.");
-        let _ = writeln!(out, "firewatch_batches_total {}", self.batches.load(Ordering::Relaxed));
+        push_line(&mut out, format_args!("firewatch_batches_total {}", self.batches.load(Ordering::Relaxed)));
         family(&mut out, "firewatch_commits_total", "counter", "Commits made durable.");
-        let _ = writeln!(out, "firewatch_commits_total {}", self.commits.load(Ordering::Relaxed));
+        push_line(&mut out, format_args!("firewatch_commits_total {}", self.commits.load(Ordering::Relaxed)));
         family(&mut out, "firewatch_queue_depth", "gauge", "Events waiting in the collector's channel.");
-        let _ = writeln!(out, "firewatch_queue_depth {}", self.queue_depth.load(Ordering::Relaxed));
+        push_line(&mut out, format_args!("firewatch_queue_depth {}", self.queue_depth.load(Ordering::Relaxed)));
         family(&mut out, "firewatch_commit_duration_seconds", "histogram", "Time a commit takes.");
         let mut cumulative = 0;
         for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
             cumulative += self.latency_buckets[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "firewatch_commit_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}");
+            push_line(&mut out, format_args!("firewatch_commit_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"));
         }
         let count = self.commits.load(Ordering::Relaxed);
-        let _ = writeln!(out, "firewatch_commit_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        push_line(&mut out, format_args!("firewatch_commit_duration_seconds_bucket{{le=\"+Inf\"}} {count}"));
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "firewatch_commit_duration_seconds_sum {sum}");
-        let _ = writeln!(out, "firewatch_commit_duration_seconds_count {count}");
+        push_line(&mut out, format_args!("firewatch_commit_duration_seconds_sum {sum}"));
+        push_line(&mut out, format_args!("firewatch_commit_duration_seconds_count {count}"));
         family(&mut out, "firewatch_source_up", "gauge", "1 when the source is healthy, else 0.");
         if let Ok(h) = self.health.lock() {
             for (name, (kind, up)) in h.iter() {
                 let (name, kind) = (escape(name), escape(kind));
-                let _ = writeln!(out, "firewatch_source_up{{source=\"{name}\",kind=\"{kind}\"}} {}", u8::from(*up));
+                push_line(
+                    &mut out,
+                    format_args!("firewatch_source_up{{source=\"{name}\",kind=\"{kind}\"}} {}", u8::from(*up)),
+                );
             }
         }
         family(&mut out, "firewatch_receiver_requests_total", "counter", "Receiver answers, by status code.");
         if let Ok(r) = self.requests.lock() {
             for ((receiver, status), n) in r.iter() {
-                let _ =
-                    writeln!(out, "firewatch_receiver_requests_total{{receiver=\"{receiver}\",code=\"{status}\"}} {n}");
+                push_line(
+                    &mut out,
+                    format_args!("firewatch_receiver_requests_total{{receiver=\"{receiver}\",code=\"{status}\"}} {n}"),
+                );
             }
         }
         family(&mut out, "firewatch_writer_up", "gauge", "1 while the collector's writer loop is running.");
-        let _ = writeln!(out, "firewatch_writer_up {}", u8::from(self.writer_alive()));
+        push_line(&mut out, format_args!("firewatch_writer_up {}", u8::from(self.writer_alive())));
         out
     }
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    push_line(out, format_args!("# HELP {name} {help}\n# TYPE {name} {kind}"));
 }
 
 /// A label value as the text format quotes it.
@@ -229,6 +233,12 @@ pub async fn serve(
         )
         .with_state(metrics);
     accept::serve(listener, app, limits, "metrics endpoint", shutdown).await;
+}
+
+/// Appends one formatted line: writing into a `String` cannot fail, so nothing is dropped.
+fn push_line(out: &mut String, args: std::fmt::Arguments<'_>) {
+    out.push_str(&args.to_string());
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -279,6 +289,7 @@ mod tests {
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(serve(listener, m.clone(), limits, async move {
+            #[allow(clippy::let_underscore_must_use, reason = "a dropped sender also means stop")]
             let _ = stop_rx.await;
         }));
         let client = reqwest::Client::new();
@@ -291,6 +302,7 @@ mod tests {
         let resp = client.get(format!("http://{addr}/metrics")).send().await.unwrap();
         assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/plain; version=0.0.4; charset=utf-8");
         assert!(resp.text().await.unwrap().contains("# TYPE firewatch_records_stored_total counter"));
+        #[allow(clippy::let_underscore_must_use, reason = "the server may have stopped already")]
         let _ = stop_tx.send(());
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::cite::{self, CitationReport};
-use super::llm::{estimate_tokens, LlmClient, LlmError, StreamNote, Usage};
+use super::llm::{estimate_tokens, LlmClient, LlmError, LlmSettings, StepOutput, StreamNote, ToolCall, Usage};
 use super::offline::{Answer, Evidence};
 use super::pack;
 use super::prompts::{Prompts, TOOL_NAMES};
@@ -176,27 +176,7 @@ pub async fn ask(
     let mut evidence = offline.evidence.clone();
     let tools_json = prompts.tools_json();
     let tool_tokens = if s.tools { estimate_tokens(&tools_json.to_string()) } else { 0 };
-    // The window holds the system prompt, the question, the tool list, the answer and the
-    // evidence; the evidence gets what is left.
-    let skeleton = prompts.render_answer(&[
-        ("question", &offline.question),
-        ("interpretation", &interpretation_line(offline)),
-        ("analysis", &analysis_text(offline)),
-        ("evidence", ""),
-        ("tools_hint", if s.tools { &prompts.tools_hint } else { "" }),
-    ]);
-    let fixed = estimate_tokens(&prompts.system) + estimate_tokens(&skeleton) + tool_tokens + s.max_tokens + 64;
-    let room = s.context_tokens.saturating_sub(fixed);
-    let packed = pack::pack(&evidence, room, redactor);
-    let user = prompts.render_answer(&[
-        ("question", &offline.question),
-        ("interpretation", &interpretation_line(offline)),
-        ("analysis", &analysis_text(offline)),
-        ("evidence", &packed.text),
-        ("tools_hint", if s.tools { &prompts.tools_hint } else { "" }),
-    ]);
-    let mut messages =
-        vec![json!({"role": "system", "content": prompts.system}), json!({"role": "user", "content": user})];
+    let mut messages = first_messages(prompts, offline, &s, tool_tokens, redactor);
 
     let mut used = Usage::default();
     let mut records: Vec<ToolRecord> = Vec::new();
@@ -212,20 +192,8 @@ pub async fn ask(
         events(AgentEvent::Step(steps));
         let offer_tools =
             !no_more_tools && steps < s.max_steps && used.prompt_tokens + used.completion_tokens < s.token_budget;
-        let mut body = json!({
-            "model": s.model,
-            "messages": messages,
-            "max_tokens": s.max_tokens,
-            "temperature": s.temperature,
-            "stream": true,
-        });
-        if offer_tools {
-            body["tools"] = tools_json.clone();
-            body["tool_choice"] = match opts.force_first_tool.as_deref().filter(|_| steps == 1) {
-                Some(name) => json!({"type": "function", "function": {"name": name}}),
-                None => json!("auto"),
-            };
-        }
+        let force = opts.force_first_tool.as_deref().filter(|_| steps == 1);
+        let mut body = request_body(&s, &messages, &tools_json, offer_tools, force);
         redact_request(&mut body, redactor);
         let prompt_estimate = message_tokens(&messages) + if offer_tools { tool_tokens } else { 0 };
         let r: &Redactor = redactor;
@@ -249,15 +217,7 @@ pub async fn ask(
             Ok(o) => o,
             Err(error) => return Err(AgentFailure { error, partial: take_partial(&streamed) }),
         };
-        let u = out.usage.unwrap_or(Usage {
-            prompt_tokens: prompt_estimate,
-            completion_tokens: estimate_tokens(&out.content)
-                + out.tool_calls.iter().map(|c| estimate_tokens(&c.arguments)).sum::<u32>(),
-            estimated: true,
-        });
-        used.prompt_tokens += u.prompt_tokens;
-        used.completion_tokens += u.completion_tokens;
-        used.estimated |= u.estimated;
+        add_usage(&mut used, &out, prompt_estimate);
 
         if !offer_tools || out.tool_calls.is_empty() {
             let tail = streamed.lock().map(|mut g| g.0.finish(redactor)).unwrap_or_default();
@@ -278,52 +238,9 @@ pub async fn ask(
             let left = s.context_tokens.saturating_sub(message_tokens(&messages) + tool_tokens + s.max_tokens + 64);
             left / out.tool_calls.len() as u32
         };
-        for call in &out.tool_calls {
-            events(AgentEvent::ToolCall { name: call.name.clone(), arguments: redactor.redact(&call.arguments) });
-            let result = run_tool(&tools, &call.name, &call.arguments).await;
-            let (content, record) = match result {
-                Ok(mut items) => {
-                    let mut added = Vec::new();
-                    for e in &mut items {
-                        e.id = format!("E{}", evidence.len() + 1);
-                        added.push(e.id.clone());
-                        evidence.push(e.clone());
-                    }
-                    let p = pack::pack(&items, share.max(1), redactor);
-                    let text = if items.is_empty() {
-                        "no results".to_string()
-                    } else if p.included.is_empty() {
-                        "(no room left in the model's window: answer with the evidence you have)".to_string()
-                    } else {
-                        p.text
-                    };
-                    (
-                        text,
-                        ToolRecord {
-                            name: call.name.clone(),
-                            arguments: call.arguments.clone(),
-                            evidence: added,
-                            error: None,
-                        },
-                    )
-                }
-                Err(e) => (
-                    format!("error: {e}"),
-                    ToolRecord {
-                        name: call.name.clone(),
-                        arguments: call.arguments.clone(),
-                        evidence: vec![],
-                        error: Some(e),
-                    },
-                ),
-            };
-            events(AgentEvent::ToolResult {
-                name: record.name.clone(),
-                added: record.evidence.clone(),
-                error: record.error.clone(),
-            });
+        for (message, record) in tool_round(&tools, &out.tool_calls, share, &mut evidence, redactor, events).await {
+            messages.push(message);
             records.push(record);
-            messages.push(json!({"role": "tool", "tool_call_id": call.id, "content": content}));
         }
         if share < 200 {
             no_more_tools = true;
@@ -335,10 +252,36 @@ pub async fn ask(
             partial: take_partial(&streamed),
         });
     }
+    Ok(answered(answer, evidence, redactor, &used, steps, records))
+}
+
+/// Adds one call's tokens to `used`: as the server counted them, else estimated.
+fn add_usage(used: &mut Usage, out: &StepOutput, prompt_estimate: u32) {
+    let u = out.usage.unwrap_or(Usage {
+        prompt_tokens: prompt_estimate,
+        completion_tokens: estimate_tokens(&out.content)
+            + out.tool_calls.iter().map(|c| estimate_tokens(&c.arguments)).sum::<u32>(),
+        estimated: true,
+    });
+    used.prompt_tokens += u.prompt_tokens;
+    used.completion_tokens += u.completion_tokens;
+    used.estimated |= u.estimated;
+}
+
+/// The model's final text with its citations checked against the evidence given, restored
+/// (placeholders back to the values they stand for) for the reader.
+fn answered(
+    answer: String,
+    evidence: Vec<Evidence>,
+    redactor: &Redactor,
+    used: &Usage,
+    steps: u32,
+    records: Vec<ToolRecord>,
+) -> LlmAnswer {
     let ids: Vec<&str> = evidence.iter().map(|e| e.id.as_str()).collect();
     let citations = cite::check(&answer, &ids);
     let text = cite::annotate(&redactor.restore(&answer), &citations);
-    Ok(LlmAnswer {
+    LlmAnswer {
         text,
         raw: answer,
         evidence,
@@ -351,7 +294,125 @@ pub async fn ask(
         },
         steps,
         tool_calls: records,
-    })
+    }
+}
+
+/// The system prompt and the question with its evidence, packed into what the model's window
+/// leaves once the prompts, the tool list (`tool_tokens`) and the answer are counted.
+fn first_messages(
+    prompts: &Prompts,
+    offline: &Answer,
+    s: &LlmSettings,
+    tool_tokens: u32,
+    redactor: &mut Redactor,
+) -> Vec<Value> {
+    let evidence = &offline.evidence;
+    // The window holds the system prompt, the question, the tool list, the answer and the
+    // evidence; the evidence gets what is left.
+    let skeleton = prompts.render_answer(&[
+        ("question", &offline.question),
+        ("interpretation", &interpretation_line(offline)),
+        ("analysis", &analysis_text(offline)),
+        ("evidence", ""),
+        ("tools_hint", if s.tools { &prompts.tools_hint } else { "" }),
+    ]);
+    let fixed = estimate_tokens(&prompts.system) + estimate_tokens(&skeleton) + tool_tokens + s.max_tokens + 64;
+    let room = s.context_tokens.saturating_sub(fixed);
+    let packed = pack::pack(evidence, room, redactor);
+    let user = prompts.render_answer(&[
+        ("question", &offline.question),
+        ("interpretation", &interpretation_line(offline)),
+        ("analysis", &analysis_text(offline)),
+        ("evidence", &packed.text),
+        ("tools_hint", if s.tools { &prompts.tools_hint } else { "" }),
+    ]);
+    vec![json!({"role": "system", "content": prompts.system}), json!({"role": "user", "content": user})]
+}
+
+/// One request of the conversation; with `offer_tools`, the tool list (the first step may
+/// force a tool, for the evals).
+fn request_body(
+    s: &LlmSettings,
+    messages: &[Value],
+    tools_json: &Value,
+    offer_tools: bool,
+    force: Option<&str>,
+) -> Value {
+    let mut body = json!({
+        "model": s.model,
+        "messages": messages,
+        "max_tokens": s.max_tokens,
+        "temperature": s.temperature,
+        "stream": true,
+    });
+    if offer_tools {
+        body["tools"] = tools_json.clone();
+        body["tool_choice"] = match force {
+            Some(name) => json!({"type": "function", "function": {"name": name}}),
+            None => json!("auto"),
+        };
+    }
+    body
+}
+
+/// Runs the model's tool calls of one round: each result gets evidence ids after the ones
+/// already given and is packed into `share` tokens. Returns the tool messages and their records.
+async fn tool_round(
+    tools: &Arc<dyn Tools>,
+    calls: &[ToolCall],
+    share: u32,
+    evidence: &mut Vec<Evidence>,
+    redactor: &mut Redactor,
+    events: &(dyn Fn(AgentEvent) + Sync),
+) -> Vec<(Value, ToolRecord)> {
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        events(AgentEvent::ToolCall { name: call.name.clone(), arguments: redactor.redact(&call.arguments) });
+        let result = run_tool(tools, &call.name, &call.arguments).await;
+        let (content, record) = match result {
+            Ok(mut items) => {
+                let mut added = Vec::new();
+                for e in &mut items {
+                    e.id = format!("E{}", evidence.len() + 1);
+                    added.push(e.id.clone());
+                    evidence.push(e.clone());
+                }
+                let p = pack::pack(&items, share.max(1), redactor);
+                let text = if items.is_empty() {
+                    "no results".to_string()
+                } else if p.included.is_empty() {
+                    "(no room left in the model's window: answer with the evidence you have)".to_string()
+                } else {
+                    p.text
+                };
+                (
+                    text,
+                    ToolRecord {
+                        name: call.name.clone(),
+                        arguments: call.arguments.clone(),
+                        evidence: added,
+                        error: None,
+                    },
+                )
+            }
+            Err(e) => (
+                format!("error: {e}"),
+                ToolRecord {
+                    name: call.name.clone(),
+                    arguments: call.arguments.clone(),
+                    evidence: vec![],
+                    error: Some(e),
+                },
+            ),
+        };
+        events(AgentEvent::ToolResult {
+            name: record.name.clone(),
+            added: record.evidence.clone(),
+            error: record.error.clone(),
+        });
+        out.push((json!({"role": "tool", "tool_call_id": call.id, "content": content}), record));
+    }
+    out
 }
 
 /// Runs one tool off the async runtime (Tantivy search blocks).

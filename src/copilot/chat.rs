@@ -264,6 +264,7 @@ mod tests {
                 symptom: None,
                 window: Window { start: now(), end: now() },
                 notes: vec![],
+                anchor: None,
             },
             root_cause: None,
             candidates: vec![],

@@ -17,7 +17,7 @@ use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::{parse_duration, LlmSection};
+use crate::config::LlmSection;
 use crate::sources::backoff::Backoff;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -72,7 +72,6 @@ impl LlmSettings {
     /// From the config section; the key comes from `api_key`, `api_key_file` (which must be
     /// private), or `OPENAI_API_KEY`, in that order.
     pub fn from_config(s: &LlmSection) -> Result<Self, LlmError> {
-        let dur = |k: &str, v: &str| parse_duration(v).map_err(|m| LlmError::Config(format!("{k}: {m}")));
         let api_key = match (&s.api_key, &s.api_key_file) {
             (Some(k), _) if !k.is_empty() => Some(k.clone()),
             (_, Some(path)) => Some(read_key(path)?),
@@ -82,9 +81,9 @@ impl LlmSettings {
             base_url: s.base_url.trim_end_matches('/').to_string(),
             model: s.model.clone(),
             api_key,
-            connect_timeout: dur("connect_timeout", &s.connect_timeout)?,
-            timeout: dur("timeout", &s.timeout)?,
-            idle_timeout: dur("idle_timeout", &s.idle_timeout)?,
+            connect_timeout: s.connect_timeout.get(),
+            timeout: s.timeout.get(),
+            idle_timeout: s.idle_timeout.get(),
             retries: s.retries,
             max_steps: s.max_steps,
             token_budget: s.token_budget,

@@ -72,9 +72,13 @@ impl Pack {
     }
 }
 
-fn overlaps(inc: &Incident, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+/// Whether the incident was going on when the symptom was: it began before the window ended (or just after: alerts
+/// lag), and it had not ended well before the moment asked about, or before the window began when no moment was
+/// named. An episode that was over before the symptom began did not cause it.
+fn overlaps(inc: &Incident, start: DateTime<Utc>, end: DateTime<Utc>, moment: Option<DateTime<Utc>>) -> bool {
     let until = inc.resolved_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
-    inc.started_at <= end + Duration::minutes(10) && until >= start - Duration::minutes(15)
+    let since = moment.map_or(start, |m| m - Duration::minutes(10));
+    inc.started_at <= end + Duration::minutes(10) && until >= since
 }
 
 /// Whether the incident concerns what was asked: one of its services, or a root the asked service depends on.
@@ -162,6 +166,12 @@ pub fn scope(interp: &Interpretation) -> Scope {
     }
 }
 
+/// Whether a cause that began at `onset` can explain a symptom seen in `[start, end]`: it began in the window, or
+/// shortly before it (a failure reaches callers in minutes, not in an hour).
+fn timely(onset: DateTime<Utc>, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    onset >= start - Duration::minutes(10) && onset <= end
+}
+
 /// How long after the moment asked about a cause may still show (detection lags, and clocks are rough).
 const LATE: Duration = Duration::minutes(10);
 
@@ -198,19 +208,27 @@ fn confidence_of(c: &Candidate, incident: Option<&Incident>) -> f64 {
         .map_or((c.score.min(1.0) * 0.8 * 100.0).round() / 100.0, |r| r.confidence)
 }
 
+/// The signals to cite, strongest first but one of each kind before a second of any: "restarts rose in three
+/// regions" says less than restarts, memory and the OOM kills behind them.
+fn distinct_kinds(signals: &[rca::Signal]) -> Vec<&rca::Signal> {
+    let mut seen = std::collections::HashSet::new();
+    let (first, rest): (Vec<&rca::Signal>, Vec<&rca::Signal>) = signals.iter().partition(|s| seen.insert(&s.what));
+    first.into_iter().chain(rest).collect()
+}
+
 /// Whether a signal lies in the regions asked about (any, when none was asked; a signal without a region may).
 fn in_regions(s: &rca::Signal, regions: &[String]) -> bool {
     regions.is_empty() || s.region.as_ref().is_none_or(|r| regions.contains(r))
 }
 
-/// Answers `question` from the analysis. `interp` is the interpretation shown to the user.
-pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> Answer {
+/// The incident the question is about: one going on then that concerns the services and regions asked about.
+fn pick_incident<'a>(interp: &Interpretation, analysis: &'a Analysis) -> Option<&'a Incident> {
     let (start, end) = (interp.window.start, interp.window.end);
     let topo = &analysis.topology;
-    let incident = analysis
+    analysis
         .incidents
         .iter()
-        .filter(|i| overlaps(i, start, end) && concerns(i, &interp.services, topo))
+        .filter(|i| overlaps(i, start, end, interp.moment()) && concerns(i, &interp.services, topo))
         // Something that began well after the moment asked about did not cause what was seen then.
         .filter(|i| interp.moment().is_none_or(|m| i.started_at <= m + LATE))
         // An incident confined to other regions than the one asked about is somebody else's.
@@ -218,26 +236,24 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
             interp.regions.is_empty() || i.regions.is_empty() || i.regions.iter().any(|r| interp.regions.contains(r))
         })
         .max_by_key(|i| {
-            // What started around the time asked about beats what was already going on.
+            // What started around the time asked about beats what was already going on; a cause that began then
+            // beats one from an earlier episode that the incident's alerts happen to span.
             let began_then = i.started_at >= start - Duration::minutes(10) && i.started_at <= end;
+            let timely = i.root_cause.as_ref().is_some_and(|rc| timely(rc.onset.unwrap_or(i.started_at), start, end));
             (
+                timely,
                 i.root_cause.is_some(),
                 i.services.iter().filter(|s| interp.services.contains(s)).count(),
                 began_then,
                 i.alerts.len(),
             )
-        });
-    // The ranking: the incident's own, else one made for the services asked about.
-    let (ranking, root_index): (Vec<Candidate>, Option<usize>) = match incident {
-        Some(i) => (i.ranking.clone(), i.root_cause.as_ref().map(|_| 0)),
-        None if !interp.services.is_empty() => {
-            let at = (start + Duration::minutes(30)).min(end);
-            let group = AlertGroup::asked(interp.services.clone(), interp.regions.clone(), at);
-            let r = rca::rank(&group, &[], &analysis.signals, topo, &RcaConfig::default());
-            (r.candidates, r.root)
-        }
-        None => (Vec::new(), None),
-    };
+        })
+}
+
+/// Whether the service asked about felt something, so that an incident elsewhere can explain it.
+fn symptom_felt(interp: &Interpretation, analysis: &Analysis, incident: Option<&Incident>) -> bool {
+    let (start, end) = (interp.window.start, interp.window.end);
+    let topo = &analysis.topology;
     // An incident elsewhere explains the service asked about only if that service felt
     // something: a deviation of its own in the window. A flapping alert on a callee does
     // not make a healthy frontend slow.
@@ -253,135 +269,208 @@ pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> An
         interp.services.iter().any(|s| topo.descendants(s).contains(&rc.service))
             && incident.is_some_and(|i| i.started_at >= start - Duration::minutes(10))
     });
-    let felt = interp.services.is_empty() || !own.is_empty() || behind;
+    interp.services.is_empty() || !own.is_empty() || behind
+}
+
+/// The ranking an answer speaks from, the index of its root in it, and whether the symptom was felt.
+struct Ranked {
+    ranking: Vec<Candidate>,
+    root_index: Option<usize>,
+    felt: bool,
+}
+
+/// The ranking for the question: the incident's own, else one made for what was asked, confined to the regions
+/// asked about.
+fn choose_ranking(interp: &Interpretation, analysis: &Analysis, incident: Option<&Incident>) -> Ranked {
+    let start = interp.window.start;
+    let end = interp.window.end;
+    // The ranking: the incident's own, else one made for the services asked about, at the moment asked about. An
+    // incident whose alerts span several episodes can have no cause for the one asked about: the symptom's own
+    // ranking then speaks.
+    let asked_ranking = || {
+        let at = interp.moment().unwrap_or(start + Duration::minutes(30)).min(end);
+        let group = AlertGroup::asked(interp.services.clone(), interp.regions.clone(), at);
+        rca::rank(&group, &[], &analysis.signals, &analysis.topology, &RcaConfig::default())
+    };
+    let (ranking, root_index): (Vec<Candidate>, Option<usize>) = match incident {
+        Some(i) if i.root_cause.is_some() => (i.ranking.clone(), Some(0)),
+        _ if !interp.services.is_empty() => match (asked_ranking(), incident) {
+            (r, Some(i)) if r.root.is_none() => (i.ranking.clone(), None),
+            (r, _) => (r.candidates, r.root),
+        },
+        Some(i) => (i.ranking.clone(), None),
+        None => (Vec::new(), None),
+    };
+    let felt = symptom_felt(interp, analysis, incident);
     let (ranking, root_index) = if felt { (ranking, root_index) } else { (Vec::new(), None) };
     // Where the symptom is: the regions asked about. (Inferring them from where the asked service deviated drops
     // a root whose own signals carry another region label than its callers'.)
     let (ranking, root_index) = confine(ranking, root_index, &interp.regions, interp.moment());
-    let root = root_index.and_then(|i| ranking.get(i));
-    let mut pack = Pack { items: Vec::new() };
-    let mut text = String::new();
-    let asked = interp.services.first().cloned();
+    // The incident's cause lay elsewhere (another region, a later episode): what does the symptom itself point to?
+    let (ranking, root_index) = match (root_index, incident) {
+        (None, Some(_)) if felt && !interp.services.is_empty() => {
+            let r = asked_ranking();
+            match confine(r.candidates, r.root, &interp.regions, interp.moment()) {
+                (own, Some(i)) => (own, Some(i)),
+                _ => (ranking, None),
+            }
+        }
+        _ => (ranking, root_index),
+    };
+    Ranked { ranking, root_index, felt }
+}
+
+/// The answer when no cause clears the threshold: why not, citing the incident's first alerts.
+fn explain_no_cause(interp: &Interpretation, incident: Option<&Incident>, felt: bool, pack: &mut Pack) -> String {
+    let (start, end) = (interp.window.start, interp.window.end);
     let what = symptom_words(interp.symptom);
     let when = format!("{} to {}", start.format("%H:%M"), end.format("%H:%M UTC"));
-    match root {
-        None => {
-            let subject = asked.clone().unwrap_or_else(|| "any service".to_string());
-            text = match incident {
-                Some(i) if !felt => format!(
-                    "No cause found for the {what} of {subject} between {when}: its metrics, logs and calls show no deviation then. Incident {} ({}) was open at the time.",
-                    i.id, i.title
-                ),
-                Some(i) => format!(
-                    "No cause found for the {what} of {subject} between {when}: incident {} ({}) has no candidate that clears the threshold.",
-                    i.id, i.title
-                ),
-                None => format!(
-                    "No cause found for the {what} of {subject} between {when}: no alert fired and no metric, log or call deviated enough to explain it."
-                ),
-            };
-            if let Some(i) = incident {
-                for a in i.alerts.iter().take(3) {
-                    let id = pack.add(
-                        "alert",
-                        a.starts_at,
-                        a.labels.get("service").map(String::as_str),
-                        format!("{} fired on {}", a.alertname, a.labels.get("service").map_or("?", String::as_str)),
-                    );
-                    text.push_str(&format!(" [{id}]"));
-                }
-            }
-        }
-        Some(c) => {
-            let onset = c.onset.unwrap_or(start);
-            let mut cites = Vec::new();
-            for s in c.signals.iter().take(3) {
-                cites.push(pack.add(
-                    if s.what.contains("log") { "log" } else { "metric" },
-                    s.onset,
-                    Some(&c.service),
-                    format!("{}: {}", c.service, rca::describe(s)),
-                ));
-            }
-            let confidence = confidence_of(c, incident);
-            text.push_str(&format!(
-                "Suspected cause: {} (confidence {:.0}%). {} [{}].",
-                c.service,
-                confidence * 100.0,
-                c.signals.first().map(rca::describe).unwrap_or_default(),
-                cites.join("][")
-            ));
-            if let Some(d) = &c.deploy {
-                let id = pack.add("deploy", d.at, Some(&d.service), d.text.clone());
-                text.push_str(&format!(" It was deployed at {}, shortly before [{id}].", d.at.format("%H:%M")));
-            }
-            let failing = failing_calls(
-                topo,
-                &c.service,
-                onset,
-                (onset + Duration::minutes(15)).min(end.max(onset + Duration::minutes(5))),
-            );
-            if let Some((caller, errors, calls)) = failing.first() {
-                let id = pack.add(
-                    "trace",
-                    onset,
-                    Some(caller),
-                    format!(
-                        "{errors} of {calls} calls from {caller} to {} failed in the 15 minutes after {}",
-                        c.service,
-                        onset.format("%H:%M")
-                    ),
-                );
-                text.push_str(&format!(" {errors} of {calls} calls from {caller} to it failed after that [{id}]."));
-            }
-            if let Some((t, line)) = &c.blame_example {
-                let id = pack.add("log", *t, None, line.clone());
-                text.push_str(&format!(" Its callers log errors naming it [{id}]."));
-            }
-            if let Some(a) = asked.as_ref().filter(|a| **a != c.service) {
-                match path(topo, a, &c.service) {
-                    Some(p) => text.push_str(&format!(" Chain: {} calls {}", a, p[1..].join(" which calls "))),
-                    None => text.push_str(&format!(" {a} does not call {} in the traces seen", c.service)),
-                }
-                if let Some(sym) = ranking.iter().find(|x| x.service == *a).and_then(|x| x.signals.first()) {
-                    let id = pack.add("metric", sym.onset, Some(a), format!("{a}: {}", rca::describe(sym)));
-                    text.push_str(&format!(", and {a}'s {} [{id}].", rca::describe(sym)));
-                } else {
-                    text.push('.');
-                }
-            }
-        }
-    }
+    let subject = interp.services.first().cloned().unwrap_or_else(|| "any service".to_string());
+    let mut text = match incident {
+        Some(i) if !felt => format!(
+            "No cause found for the {what} of {subject} between {when}: its metrics, logs and calls show no deviation then. Incident {} ({}) was open at the time.",
+            i.id, i.title
+        ),
+        Some(i) => format!(
+            "No cause found for the {what} of {subject} between {when}: incident {} ({}) has no candidate that clears the threshold.",
+            i.id, i.title
+        ),
+        None => format!(
+            "No cause found for the {what} of {subject} between {when}: no alert fired and no metric, log or call deviated enough to explain it."
+        ),
+    };
     if let Some(i) = incident {
-        let mut names: Vec<String> = Vec::new();
-        for a in &i.alerts {
-            let n = format!("{} on {}", a.alertname, a.labels.get("service").map_or("?", String::as_str));
-            if !names.contains(&n) && names.len() < 4 {
-                names.push(n);
-            }
-        }
-        if root.is_some() && !names.is_empty() {
-            let first = &i.alerts[0];
+        for a in i.alerts.iter().take(3) {
             let id = pack.add(
                 "alert",
-                first.starts_at,
-                first.labels.get("service").map(String::as_str),
-                format!("incident {}: {}", i.id, names.join(", ")),
+                a.starts_at,
+                a.labels.get("service").map(String::as_str),
+                format!("{} fired on {}", a.alertname, a.labels.get("service").map_or("?", String::as_str)),
             );
-            text.push_str(&format!(" Alerts: {} [{id}].", names.join(", ")));
+            text.push_str(&format!(" [{id}]"));
         }
-        let mut patterns = Vec::new();
-        for p in i.log_patterns.iter().take(2) {
-            let label = if p.new { "new log pattern" } else { "log pattern rate change" };
-            let text = format!(
-                "{label}: {} ({:.1}/min before, {:.1}/min during), e.g. {}",
-                p.template, p.rate_before, p.rate_during, p.example
-            );
-            patterns.push(pack.add("pattern", i.started_at, p.services.first().map(String::as_str), text));
+    }
+    text
+}
+
+/// The answer naming cause `c`: its signals, its deploy, the calls into it that failed, its callers' logs, and the
+/// chain from the service asked about to it.
+fn explain_cause(
+    interp: &Interpretation,
+    topo: &Topology,
+    c: &Candidate,
+    ranking: &[Candidate],
+    incident: Option<&Incident>,
+    pack: &mut Pack,
+) -> String {
+    let (start, end) = (interp.window.start, interp.window.end);
+    let mut text = String::new();
+    let onset = c.onset.unwrap_or(start);
+    let mut cites = Vec::new();
+    for s in distinct_kinds(&c.signals).into_iter().take(3) {
+        cites.push(pack.add(
+            if s.what.contains("log") || s.what.starts_with("pods ") { "log" } else { "metric" },
+            s.onset,
+            Some(&c.service),
+            format!("{}: {}", c.service, rca::describe(s)),
+        ));
+    }
+    let confidence = confidence_of(c, incident);
+    text.push_str(&format!(
+        "Suspected cause: {} (confidence {:.0}%). {} [{}].",
+        c.service,
+        confidence * 100.0,
+        c.signals.first().map(rca::describe).unwrap_or_default(),
+        cites.join("][")
+    ));
+    if let Some(d) = &c.deploy {
+        let id = pack.add("deploy", d.at, Some(&d.service), d.text.clone());
+        text.push_str(&format!(" It was deployed at {}, shortly before [{id}].", d.at.format("%H:%M")));
+    }
+    let failing = failing_calls(
+        topo,
+        &c.service,
+        onset,
+        (onset + Duration::minutes(15)).min(end.max(onset + Duration::minutes(5))),
+    );
+    if let Some((caller, errors, calls)) = failing.first() {
+        let id = pack.add(
+            "trace",
+            onset,
+            Some(caller),
+            format!(
+                "{errors} of {calls} calls from {caller} to {} failed in the 15 minutes after {}",
+                c.service,
+                onset.format("%H:%M")
+            ),
+        );
+        text.push_str(&format!(" {errors} of {calls} calls from {caller} to it failed after that [{id}]."));
+    }
+    if let Some((t, line)) = &c.blame_example {
+        let id = pack.add("log", *t, None, line.clone());
+        text.push_str(&format!(" Its callers log errors naming it [{id}]."));
+    }
+    if let Some(a) = interp.services.first().filter(|a| **a != c.service) {
+        match path(topo, a, &c.service) {
+            Some(p) => text.push_str(&format!(" Chain: {} calls {}", a, p[1..].join(" which calls "))),
+            None => text.push_str(&format!(" {a} does not call {} in the traces seen", c.service)),
         }
-        if root.is_some() && !patterns.is_empty() {
-            text.push_str(&format!(" Log patterns that changed: [{}].", patterns.join("][")));
+        if let Some(sym) = ranking.iter().find(|x| x.service == *a).and_then(|x| x.signals.first()) {
+            let id = pack.add("metric", sym.onset, Some(a), format!("{a}: {}", rca::describe(sym)));
+            text.push_str(&format!(", and {a}'s {} [{id}].", rca::describe(sym)));
+        } else {
+            text.push('.');
         }
+    }
+    text
+}
+
+/// Adds the incident's alerts and changed log patterns to the evidence; they are named in the text only when a
+/// cause was (`named`).
+fn cite_incident(i: &Incident, named: bool, pack: &mut Pack, text: &mut String) {
+    let mut names: Vec<String> = Vec::new();
+    for a in &i.alerts {
+        let n = format!("{} on {}", a.alertname, a.labels.get("service").map_or("?", String::as_str));
+        if !names.contains(&n) && names.len() < 4 {
+            names.push(n);
+        }
+    }
+    if named && !names.is_empty() {
+        let first = &i.alerts[0];
+        let id = pack.add(
+            "alert",
+            first.starts_at,
+            first.labels.get("service").map(String::as_str),
+            format!("incident {}: {}", i.id, names.join(", ")),
+        );
+        text.push_str(&format!(" Alerts: {} [{id}].", names.join(", ")));
+    }
+    let mut patterns = Vec::new();
+    for p in i.log_patterns.iter().take(2) {
+        let label = if p.new { "new log pattern" } else { "log pattern rate change" };
+        let text = format!(
+            "{label}: {} ({:.1}/min before, {:.1}/min during), e.g. {}",
+            p.template, p.rate_before, p.rate_during, p.example
+        );
+        patterns.push(pack.add("pattern", i.started_at, p.services.first().map(String::as_str), text));
+    }
+    if named && !patterns.is_empty() {
+        text.push_str(&format!(" Log patterns that changed: [{}].", patterns.join("][")));
+    }
+}
+
+/// Answers `question` from the analysis. `interp` is the interpretation shown to the user.
+pub fn answer(question: &str, interp: Interpretation, analysis: &Analysis) -> Answer {
+    let incident = pick_incident(&interp, analysis);
+    let Ranked { ranking, root_index, felt } = choose_ranking(&interp, analysis, incident);
+    let root = root_index.and_then(|i| ranking.get(i));
+    let mut pack = Pack { items: Vec::new() };
+    let mut text = match root {
+        None => explain_no_cause(&interp, incident, felt, &mut pack),
+        Some(c) => explain_cause(&interp, &analysis.topology, c, &ranking, incident, &mut pack),
+    };
+    if let Some(i) = incident {
+        cite_incident(i, root.is_some(), &mut pack, &mut text);
     }
     Answer {
         question: question.to_string(),
@@ -431,6 +520,17 @@ mod tests {
             blamed_by_logs: 0,
             blame_example: None,
         }
+    }
+
+    #[test]
+    fn a_cause_must_begin_in_the_window_or_just_before_it() {
+        let m = |min: i64| DateTime::from_timestamp(min * 60, 0).unwrap();
+        let (start, end) = (m(100), m(160));
+        assert!(timely(m(95), start, end));
+        assert!(timely(m(150), start, end));
+        // An episode from an hour before, which the incident's alerts happen to span, is not it; nor what came after.
+        assert!(!timely(m(40), start, end));
+        assert!(!timely(m(170), start, end));
     }
 
     #[test]

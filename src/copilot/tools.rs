@@ -11,7 +11,7 @@ use tantivy::Searcher;
 use super::offline::Evidence;
 use super::prompts::TOOL_NAMES;
 use crate::analysis::incidents::Analysis;
-use crate::model::MetricPoint;
+use crate::model::{MetricPoint, RecordKind, Severity};
 use crate::store::schema::Fields;
 use crate::store::search::{search, SearchRequest};
 
@@ -107,7 +107,7 @@ impl StoreTools {
         // The trace in time order; errors and the slowest spans first when it is long.
         hits.sort_by_key(|h| h.timestamp);
         if hits.len() > MAX_RESULTS {
-            hits.sort_by_key(|h| std::cmp::Reverse((h.severity == "error", h.duration_us)));
+            hits.sort_by_key(|h| std::cmp::Reverse((h.severity == Severity::Error, h.duration_us)));
             hits.truncate(MAX_RESULTS);
             hits.sort_by_key(|h| h.timestamp);
         }
@@ -215,20 +215,14 @@ fn simple<'a>(v: &'a str, what: &str) -> Result<&'a str, String> {
 }
 
 fn hit_evidence(h: crate::store::docs::Hit) -> Evidence {
-    let text = if h.kind == "span" {
-        let status = if h.severity == "error" { " ERROR" } else { "" };
+    let text = if h.kind == RecordKind::Span {
+        let status = if h.severity == Severity::Error { " ERROR" } else { "" };
         format!("span {} {}ms{status} trace_id={}", h.body, h.duration_us / 1000, h.trace_id.as_deref().unwrap_or("-"))
     } else {
         match &h.trace_id {
-            Some(t) => format!("{} {} (trace_id={t})", h.severity.to_uppercase(), h.body),
-            None => format!("{} {}", h.severity.to_uppercase(), h.body),
+            Some(t) => format!("{} {} (trace_id={t})", h.severity.as_str().to_uppercase(), h.body),
+            None => format!("{} {}", h.severity.as_str().to_uppercase(), h.body),
         }
     };
-    Evidence {
-        id: String::new(),
-        kind: if h.kind == "span" { "span" } else { "log" },
-        timestamp: h.timestamp,
-        service: h.service,
-        text,
-    }
+    Evidence { id: String::new(), kind: h.kind.as_str(), timestamp: h.timestamp, service: h.service, text }
 }

@@ -39,46 +39,22 @@ impl Ingestor<'_> {
     }
 
     fn ingest_file(&mut self, path: &Path, report: &mut FileReport) -> Result<(), IngestError> {
-        let mut src = match source::open(path) {
-            Ok(s) => s,
-            Err(OpenError::NotRegular(kind)) => {
-                report.skipped = Some(format!("not a regular file ({kind})"));
-                return Ok(());
-            }
-            Err(e) => {
-                report.error = Some(e.to_string());
-                return Ok(());
-            }
-        };
+        let Some((mut src, head)) = readable(path, report) else { return Ok(()) };
         let compression = src.compression;
-        report.compression = compression.map(|c| c.name());
-        let decode_error = |e: io::Error| match compression {
-            Some(c) => format!("{} data is corrupt or truncated: {e}", c.name()),
-            None => format!("cannot read: {e}"),
-        };
-        let head = match src.head() {
-            Ok(h) => h,
-            Err(e) => {
-                report.error = Some(decode_error(e));
-                return Ok(());
-            }
-        };
-        if head.is_empty() {
-            report.format = "empty".into();
-            return Ok(());
-        }
-        if let Some(why) = binary_reason(&head) {
-            report.skipped = Some(why);
-            return Ok(());
-        }
-        if compression.is_none() && first_line_in_progress(&head, &src.meta) {
-            report.skipped = Some("its only line is still being written; it is read once it ends".into());
-            return Ok(());
-        }
+        let decode_error = |e: io::Error| decode_error(compression, &e);
         let (key, key_bytes) = first_line_key(&head);
         // Skip the prefix an earlier ingest already stored, if this content still starts with it.
         let len = src.plain_len();
-        let resume = src.reader().and_then(|r| self.verified_prefix(r, &key, len));
+        // A compressed file is decoded once: when the check stops right at the stored prefix's end, its reader
+        // goes on from there instead of decoding the prefix again.
+        let mut positioned = None;
+        let resume = src.reader().and_then(|mut r| {
+            let (resume, at_end) = self.verified_prefix(&mut r, &key, len)?;
+            if at_end && compression.is_some() && resume.0 > 0 {
+                positioned = Some(r);
+            }
+            Ok(resume)
+        });
         let (skip, line_no, hasher, replaces) = match resume {
             Ok(v) => v,
             Err(e) => {
@@ -120,7 +96,7 @@ impl Ingestor<'_> {
         };
         // A compressed file is a rotated one: complete, whatever its last line ends with.
         let live = compression.is_none();
-        let body = match src.reader_at(skip) {
+        let body = match positioned.map_or_else(|| src.reader_at(skip), Ok) {
             Ok(r) => BufReader::with_capacity(1 << 20, r.take(limit)),
             Err(e) => {
                 report.error = Some(decode_error(e));
@@ -173,15 +149,15 @@ impl Ingestor<'_> {
         Ok(true)
     }
 
-    /// Longest manifest prefix this content still starts with. `len`, when known, rules out longer entries
-    /// without reading.
-    fn verified_prefix(&self, mut r: impl Read, key: &str, len: Option<u64>) -> io::Result<Resume> {
+    /// Longest manifest prefix this content still starts with, and whether `r` stopped right at its end.
+    /// `len`, when known, rules out longer entries without reading.
+    fn verified_prefix(&self, mut r: impl Read, key: &str, len: Option<u64>) -> io::Result<(Resume, bool)> {
         let mut candidates: Vec<Entry> =
             self.manifest.entries(key).iter().copied().filter(|e| len.is_none_or(|l| e.offset <= l)).collect();
         candidates.sort_by_key(|e| e.offset);
         let mut best = (0, 0, Xxh3::new(), None);
         if candidates.is_empty() {
-            return Ok(best);
+            return Ok((best, false));
         }
         let mut hasher = Xxh3::new();
         let mut lines = 0u64;
@@ -192,7 +168,7 @@ impl Ingestor<'_> {
                 let want = usize::try_from(c.offset - pos).unwrap_or(usize::MAX).min(buf.len());
                 let n = read_full(&mut r, &mut buf[..want])?;
                 if n == 0 {
-                    return Ok(best);
+                    return Ok((best, false));
                 }
                 hasher.update(&buf[..n]);
                 lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
@@ -202,7 +178,54 @@ impl Ingestor<'_> {
                 best = (c.offset, lines, hasher.clone(), Some(c));
             }
         }
-        Ok(best)
+        let at_end = pos == best.0;
+        Ok((best, at_end))
+    }
+}
+
+/// The file opened with its first bytes, or `None` with `report` saying why it is not read
+/// (not a regular file, unreadable, empty, binary, or its only line still being written).
+fn readable(path: &Path, report: &mut FileReport) -> Option<(Source, Vec<u8>)> {
+    let mut src = match source::open(path) {
+        Ok(s) => s,
+        Err(OpenError::NotRegular(kind)) => {
+            report.skipped = Some(format!("not a regular file ({kind})"));
+            return None;
+        }
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return None;
+        }
+    };
+    let compression = src.compression;
+    report.compression = compression.map(|c| c.name());
+    let head = match src.head() {
+        Ok(h) => h,
+        Err(e) => {
+            report.error = Some(decode_error(compression, &e));
+            return None;
+        }
+    };
+    if head.is_empty() {
+        report.format = "empty".into();
+        return None;
+    }
+    if let Some(why) = binary_reason(&head) {
+        report.skipped = Some(why);
+        return None;
+    }
+    if compression.is_none() && first_line_in_progress(&head, &src.meta) {
+        report.skipped = Some("its only line is still being written; it is read once it ends".into());
+        return None;
+    }
+    Some((src, head))
+}
+
+/// What a read error means: for compressed data, most often corruption or truncation.
+fn decode_error(compression: Option<source::Compression>, e: &io::Error) -> String {
+    match compression {
+        Some(c) => format!("{} data is corrupt or truncated: {e}", c.name()),
+        None => format!("cannot read: {e}"),
     }
 }
 

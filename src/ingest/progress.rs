@@ -41,10 +41,18 @@ impl Progress {
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .with_key("records", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                #[allow(
+                    clippy::let_underscore_must_use,
+                    reason = "indicatif's key writer is a String buffer: the write cannot fail"
+                )]
                 let _ = write!(w, "{}", count.load(Ordering::Relaxed));
             })
             .with_key("rps", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                 let secs = s.elapsed().as_secs_f64().max(1e-3);
+                #[allow(
+                    clippy::let_underscore_must_use,
+                    reason = "indicatif's key writer is a String buffer: the write cannot fail"
+                )]
                 let _ = write!(w, "{:.0}", rate.load(Ordering::Relaxed) as f64 / secs);
             })
             .progress_chars("=> ");

@@ -65,16 +65,47 @@ pub struct Source {
     pub position: Arc<AtomicU64>,
 }
 
-/// The file under a reader, counting where it is.
-struct Counted<'a> {
-    file: &'a mut File,
-    position: &'a AtomicU64,
+/// The file under a reader, counting where it is. It holds its own handle on the file (a duplicate of the
+/// source's), so a reader can outlive the borrow it was made from and be read on after a prefix check.
+struct Counted {
+    file: File,
+    position: Arc<AtomicU64>,
 }
 
-impl Read for Counted<'_> {
+impl Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
         self.position.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Decoded content of a compressed file, stopped once it grows past what real logs ever reach from that many
+/// compressed bytes. Logs compress 5-50x, very repetitive ones a few hundred; past [`MAX_DECODE_RATIO`] the input
+/// is a decompression bomb, and reading on would fill the disk with the index of it.
+struct Capped<R> {
+    inner: R,
+    decoded: u64,
+    limit: u64,
+}
+
+/// Largest decoded/compressed ratio read (gzip's own maximum is about 1032:1; xz and zstd go far beyond).
+pub const MAX_DECODE_RATIO: u64 = 1024;
+/// Whatever the ratio, this much decoded content is always read.
+pub const MIN_DECODE_LIMIT: u64 = 1 << 30;
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.decoded >= self.limit {
+            return Err(io::Error::other(format!(
+                "decoded to more than {} MiB, over {MAX_DECODE_RATIO} times its compressed size: not read further \
+                 (a decompression bomb?)",
+                self.limit >> 20
+            )));
+        }
+        let room = usize::try_from(self.limit - self.decoded).unwrap_or(usize::MAX).min(buf.len());
+        let n = self.inner.read(&mut buf[..room])?;
+        self.decoded += n as u64;
         Ok(n)
     }
 }
@@ -133,25 +164,28 @@ fn check_regular(meta: &std::fs::Metadata) -> Result<(), OpenError> {
 
 impl Source {
     /// The decoded content from its first byte.
-    pub fn reader(&mut self) -> io::Result<Box<dyn Read + '_>> {
+    pub fn reader(&mut self) -> io::Result<Box<dyn Read + Send>> {
         self.file.seek(SeekFrom::Start(0))?;
         self.position.store(0, Ordering::Relaxed);
-        let file = Counted { file: &mut self.file, position: &self.position };
+        let file = Counted { file: self.file.try_clone()?, position: Arc::clone(&self.position) };
+        let limit = self.meta.len().saturating_mul(MAX_DECODE_RATIO).max(MIN_DECODE_LIMIT);
+        let capped =
+            |inner: Box<dyn Read + Send>| -> Box<dyn Read + Send> { Box::new(Capped { inner, decoded: 0, limit }) };
         Ok(match self.compression {
             None => Box::new(file),
-            Some(Compression::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-            Some(Compression::Xz) => Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(file))),
-            Some(Compression::Zstd) => Box::new(zstd::stream::read::Decoder::new(file)?),
+            Some(Compression::Gzip) => capped(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))),
+            Some(Compression::Xz) => capped(Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(file)))),
+            Some(Compression::Zstd) => capped(Box::new(zstd::stream::read::Decoder::new(file)?)),
         })
     }
 
     /// The decoded content from byte `offset` of it on. A compressed file is decoded from its start (its
     /// content cannot be seeked into), so skipping costs time but never memory.
-    pub fn reader_at(&mut self, offset: u64) -> io::Result<Box<dyn Read + '_>> {
+    pub fn reader_at(&mut self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
         if self.compression.is_none() {
             self.file.seek(SeekFrom::Start(offset))?;
             self.position.store(offset, Ordering::Relaxed);
-            return Ok(Box::new(Counted { file: &mut self.file, position: &self.position }));
+            return Ok(Box::new(Counted { file: self.file.try_clone()?, position: Arc::clone(&self.position) }));
         }
         let mut r = self.reader()?;
         let skipped = io::copy(&mut r.by_ref().take(offset), &mut io::sink())?;
@@ -229,6 +263,34 @@ pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_stops_at_the_limit_with_an_error_that_says_why() {
+        let mut r = Capped { inner: io::Cursor::new(vec![b'a'; 5000]), decoded: 0, limit: 3000 };
+        let mut out = Vec::new();
+        let err = r.read_to_end(&mut out).expect_err("past the limit");
+        assert_eq!(out.len(), 3000, "everything up to the limit is delivered");
+        assert!(err.to_string().contains("decompression bomb"), "{err}");
+        let mut small = Capped { inner: io::Cursor::new(vec![b'a'; 100]), decoded: 0, limit: 3000 };
+        assert_eq!(small.read_to_end(&mut Vec::new()).expect("under the limit"), 100);
+    }
+
+    #[test]
+    fn a_reader_outlives_the_source_borrow_and_counts_progress() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &b"line\n".repeat(1000)).expect("gzip");
+        std::fs::write(&path, gz.finish().expect("gzip")).expect("write");
+        let mut src = open(&path).expect("open");
+        let mut r = src.reader().expect("reader");
+        let mut first = vec![0u8; 2500];
+        read_full(&mut r, &mut first).expect("read");
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).expect("read on");
+        assert_eq!(first.len() + rest.len(), 5000);
+        assert_eq!(src.position.load(Ordering::Relaxed), src.meta.len(), "the whole compressed file was read");
+    }
 
     #[test]
     fn text_with_a_few_bad_bytes_is_text_and_random_bytes_are_binary() {

@@ -145,129 +145,14 @@ pub(super) fn check(argv: &[&str], code_ok: &dyn Fn(&str) -> bool) -> Result<(),
             Err(format!("'{arg}' would put a parameter into {what} of {name}; use an enum parameter, or a command step with shell = true"))
         }
     };
-    let is_operand = |a: &str| !(a.starts_with('-') || a.starts_with('+')) || a == "-";
     match kind(&name) {
         Kind::Other => Ok(()),
         Kind::Wrapper => args.iter().try_for_each(|a| refuse(a, "the command run by")),
-        Kind::Shell => {
-            // `bash -o pipefail -ec 'script' name args`: the first operand is the script (with -c) or the script
-            // file (without); `-s` reads the script from stdin, making every operand data.
-            let mut i = 0;
-            while let Some(a) = args.get(i) {
-                if *a == "--" {
-                    i += 1;
-                    break;
-                }
-                if is_operand(a) {
-                    break;
-                }
-                if a.len() > 1 && !a.starts_with("--") && a[1..].contains('s') {
-                    return Ok(());
-                }
-                if matches!(*a, "--rcfile" | "--init-file") {
-                    // Read and run before anything else: code too.
-                    if let Some(file) = args.get(i + 1) {
-                        refuse(file, "the startup file")?;
-                    }
-                    i += 1;
-                } else if matches!(*a, "-o" | "+o" | "-O" | "+O") {
-                    i += 1;
-                }
-                i += 1;
-            }
-            match args.get(i) {
-                Some(script) => refuse(script, "the script"),
-                None => Ok(()),
-            }
-        }
+        Kind::Shell => shell(args, &refuse),
         Kind::Interpreter { code_flags, value_flags, script } => {
-            let mut i = 0;
-            let mut first_operand = None;
-            let mut saw_code_flag = false;
-            while let Some(a) = args.get(i) {
-                if *a == "--" {
-                    first_operand.get_or_insert(i + 1);
-                    break;
-                }
-                if let Some(flag) = code_flags.iter().find(|f| a == *f || (a.starts_with(**f) && f.len() == 2)) {
-                    saw_code_flag = true;
-                    if a == flag {
-                        // `-c CODE`
-                        if let Some(code) = args.get(i + 1) {
-                            refuse(code, "the code")?;
-                        }
-                        i += 2;
-                    } else {
-                        // `-eCODE`, `-MModule`
-                        refuse(a, "the code")?;
-                        i += 1;
-                    }
-                    continue;
-                }
-                if let Some((long, _)) = a.split_once('=').filter(|(l, _)| l.starts_with("--")) {
-                    // `--eval=CODE`, `--command=SQL`
-                    if code_flags.contains(&long) {
-                        saw_code_flag = true;
-                        refuse(a, "the code")?;
-                    }
-                    i += 1;
-                    continue;
-                }
-                // A cluster that ends in a code flag: `perl -ne CODE`, `python -Bc CODE`.
-                if a.len() > 2 && a.starts_with('-') && !a.starts_with("--") {
-                    // The last character, not byte: an argument may end in a multi-byte character.
-                    let last = a.char_indices().next_back().map_or("", |(i, _)| &a[i..]);
-                    if code_flags.iter().any(|f| f.len() == 2 && &f[1..] == last) {
-                        saw_code_flag = true;
-                        if let Some(code) = args.get(i + 1) {
-                            refuse(code, "the code")?;
-                        }
-                        i += 2;
-                        continue;
-                    }
-                }
-                if is_operand(a) {
-                    first_operand.get_or_insert(i);
-                    if script {
-                        // What follows the script is its data.
-                        break;
-                    }
-                } else if value_flags.contains(a) {
-                    i += 1;
-                }
-                i += 1;
-            }
-            // Without a code flag, the first operand is the program text or script file.
-            match first_operand.and_then(|i| args.get(i)) {
-                Some(first) if script && !saw_code_flag => refuse(first, "the program text or script"),
-                _ => Ok(()),
-            }
+            interpreter(args, code_flags, value_flags, script, &refuse)
         }
-        Kind::Ssh => {
-            let mut i = 0;
-            while let Some(a) = args.get(i) {
-                if *a == "--" {
-                    i += 1;
-                    break;
-                }
-                if !a.starts_with('-') || a.len() < 2 {
-                    break;
-                }
-                // `-o Opt=v`, `-p 22`, `-oOpt=v`: the value is attached or the next argument.
-                let last = a.as_bytes()[a.len() - 1];
-                if a.len() == 2 && SSH_VALUE_FLAGS.contains(&last) {
-                    i += 1;
-                } else if a.len() > 2 && SSH_VALUE_FLAGS.contains(&a.as_bytes()[1]) {
-                    // value attached
-                } else if SSH_VALUE_FLAGS.contains(&last) {
-                    // a cluster ending in a value flag, `-vp 22`
-                    i += 1;
-                }
-                i += 1;
-            }
-            // args[i] is the destination (a parameter may name the host); the rest is a remote command line.
-            args.iter().skip(i + 1).try_for_each(|a| refuse(a, "the remote command run by"))
-        }
+        Kind::Ssh => ssh(args, &refuse),
         Kind::Kubectl => {
             // `exec`, `debug`, `run`, `create job`... all put the container's command after `--`, wherever the
             // subcommand and its options are.
@@ -280,20 +165,162 @@ pub(super) fn check(argv: &[&str], code_ok: &dyn Fn(&str) -> bool) -> Result<(),
             let Some(pos) = args.iter().position(|a| matches!(*a, "exec" | "run" | "create")) else { return Ok(()) };
             args[pos + 1..].iter().try_for_each(|a| refuse(a, "the container command run by"))
         }
-        Kind::Find => {
-            let mut i = 0;
-            while i < args.len() {
-                if matches!(args[i], "-exec" | "-execdir" | "-ok" | "-okdir") {
-                    let start = i + 1;
-                    let end = (start..args.len()).find(|&j| matches!(args[j], ";" | "+")).unwrap_or(args.len());
-                    check(&args[start..end], code_ok)?;
-                    i = end;
+        Kind::Find => find(args, code_ok),
+    }
+}
+
+/// Says why a placeholder in the argument would become code (`what` names where), or nothing when it may.
+type Refuse<'a> = dyn Fn(&str, &str) -> Result<(), String> + 'a;
+
+fn is_operand(a: &str) -> bool {
+    !(a.starts_with('-') || a.starts_with('+')) || a == "-"
+}
+
+/// `bash -o pipefail -ec 'script' name args`: the first operand is the script (with -c) or the script
+/// file (without); `-s` reads the script from stdin, making every operand data.
+fn shell(args: &[&str], refuse: &Refuse<'_>) -> Result<(), String> {
+    // `bash -o pipefail -ec 'script' name args`: the first operand is the script (with -c) or the script
+    // file (without); `-s` reads the script from stdin, making every operand data.
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if *a == "--" {
+            i += 1;
+            break;
+        }
+        if is_operand(a) {
+            break;
+        }
+        if a.len() > 1 && !a.starts_with("--") && a[1..].contains('s') {
+            return Ok(());
+        }
+        if matches!(*a, "--rcfile" | "--init-file") {
+            // Read and run before anything else: code too.
+            if let Some(file) = args.get(i + 1) {
+                refuse(file, "the startup file")?;
+            }
+            i += 1;
+        } else if matches!(*a, "-o" | "+o" | "-O" | "+O") {
+            i += 1;
+        }
+        i += 1;
+    }
+    match args.get(i) {
+        Some(script) => refuse(script, "the script"),
+        None => Ok(()),
+    }
+}
+
+/// `python -c CODE`, `perl -ne CODE`, `psql --command=SQL`, or a script file as the first operand.
+fn interpreter(
+    args: &[&str],
+    code_flags: &[&str],
+    value_flags: &[&str],
+    script: bool,
+    refuse: &Refuse<'_>,
+) -> Result<(), String> {
+    let mut i = 0;
+    let mut first_operand = None;
+    let mut saw_code_flag = false;
+    while let Some(a) = args.get(i) {
+        if *a == "--" {
+            first_operand.get_or_insert(i + 1);
+            break;
+        }
+        if let Some(flag) = code_flags.iter().find(|f| a == *f || (a.starts_with(**f) && f.len() == 2)) {
+            saw_code_flag = true;
+            if a == flag {
+                // `-c CODE`
+                if let Some(code) = args.get(i + 1) {
+                    refuse(code, "the code")?;
                 }
+                i += 2;
+            } else {
+                // `-eCODE`, `-MModule`
+                refuse(a, "the code")?;
                 i += 1;
             }
-            Ok(())
+            continue;
         }
+        if let Some((long, _)) = a.split_once('=').filter(|(l, _)| l.starts_with("--")) {
+            // `--eval=CODE`, `--command=SQL`
+            if code_flags.contains(&long) {
+                saw_code_flag = true;
+                refuse(a, "the code")?;
+            }
+            i += 1;
+            continue;
+        }
+        // A cluster that ends in a code flag: `perl -ne CODE`, `python -Bc CODE`.
+        if a.len() > 2 && a.starts_with('-') && !a.starts_with("--") {
+            // The last character, not byte: an argument may end in a multi-byte character.
+            let last = a.char_indices().next_back().map_or("", |(i, _)| &a[i..]);
+            if code_flags.iter().any(|f| f.len() == 2 && &f[1..] == last) {
+                saw_code_flag = true;
+                if let Some(code) = args.get(i + 1) {
+                    refuse(code, "the code")?;
+                }
+                i += 2;
+                continue;
+            }
+        }
+        if is_operand(a) {
+            first_operand.get_or_insert(i);
+            if script {
+                // What follows the script is its data.
+                break;
+            }
+        } else if value_flags.contains(a) {
+            i += 1;
+        }
+        i += 1;
     }
+    // Without a code flag, the first operand is the program text or script file.
+    match first_operand.and_then(|i| args.get(i)) {
+        Some(first) if script && !saw_code_flag => refuse(first, "the program text or script"),
+        _ => Ok(()),
+    }
+}
+
+/// `ssh [options] destination [command...]`: everything after the destination is a remote command line.
+fn ssh(args: &[&str], refuse: &Refuse<'_>) -> Result<(), String> {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if *a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') || a.len() < 2 {
+            break;
+        }
+        // `-o Opt=v`, `-p 22`, `-oOpt=v`: the value is attached or the next argument.
+        let last = a.as_bytes()[a.len() - 1];
+        if a.len() == 2 && SSH_VALUE_FLAGS.contains(&last) {
+            i += 1;
+        } else if a.len() > 2 && SSH_VALUE_FLAGS.contains(&a.as_bytes()[1]) {
+            // value attached
+        } else if SSH_VALUE_FLAGS.contains(&last) {
+            // a cluster ending in a value flag, `-vp 22`
+            i += 1;
+        }
+        i += 1;
+    }
+    // args[i] is the destination (a parameter may name the host); the rest is a remote command line.
+    args.iter().skip(i + 1).try_for_each(|a| refuse(a, "the remote command run by"))
+}
+
+/// `find ... -exec CMD ;`: each command `find` runs is checked like a step's.
+fn find(args: &[&str], code_ok: &dyn Fn(&str) -> bool) -> Result<(), String> {
+    let mut i = 0;
+    while i < args.len() {
+        if matches!(args[i], "-exec" | "-execdir" | "-ok" | "-okdir") {
+            let start = i + 1;
+            let end = (start..args.len()).find(|&j| matches!(args[j], ";" | "+")).unwrap_or(args.len());
+            check(&args[start..end], code_ok)?;
+            i = end;
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

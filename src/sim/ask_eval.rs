@@ -11,7 +11,8 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Scenario;
+use super::{Scenario, Tier, Variety};
+use crate::analysis::calibration::{self, Calibration};
 use crate::analysis::incidents::{analyze, AnalysisConfig, Telemetry};
 use crate::copilot::interpret::{interpret, Known};
 use crate::copilot::offline::{self, Answer};
@@ -22,6 +23,8 @@ pub struct QuestionScore {
     /// The truth: the root service, or `None` for a quiet-window question.
     pub truth: Option<String>,
     pub named: Option<String>,
+    /// The confidence given with the named cause; 0 for "no cause".
+    pub confidence: f64,
     /// Candidates, best first.
     pub ranked: Vec<String>,
     /// Evidence from the root service within 15 minutes of the onset.
@@ -77,20 +80,21 @@ pub fn ask(s: &Scenario, question: &str, now: DateTime<Utc>) -> Answer {
     offline::answer(question, interp, &analysis)
 }
 
+/// A question, what the right answer names (`None`: nothing explains it), and when it is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub text: String,
+    pub truth: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
 /// The questions asked of one scenario: three about its main incident, and one about a
 /// quiet window before anything happened.
 pub fn questions(s: &Scenario) -> Vec<(String, Option<String>)> {
     let truth = &s.truth.incidents[0];
     let root = truth.root_service.clone();
     let hm = |t: DateTime<Utc>| t.format("%H:%M").to_string();
-    // A service that felt it: one with an alert of the incident, other than the root.
-    let symptom = s
-        .alerts
-        .iter()
-        .filter(|a| truth.alert_fingerprints.contains(&a.fingerprint))
-        .filter_map(|a| a.service.clone())
-        .find(|svc| *svc != root)
-        .unwrap_or_else(|| root.clone());
+    let symptom = symptom(s);
     let region = truth.root_region.clone().map(|r| format!(" in {r}")).unwrap_or_default();
     let mut out = vec![
         (format!("why did {symptom} have errors at {}", hm(truth.onset + Duration::minutes(6))), Some(root.clone())),
@@ -110,12 +114,55 @@ pub fn questions(s: &Scenario) -> Vec<(String, Option<String>)> {
     out
 }
 
+/// A service that felt the main incident: one with an alert of it, other than the root.
+fn symptom(s: &Scenario) -> String {
+    let truth = &s.truth.incidents[0];
+    s.alerts
+        .iter()
+        .filter(|a| truth.alert_fingerprints.contains(&a.fingerprint))
+        .filter_map(|a| a.service.clone())
+        .find(|svc| *svc != truth.root_service)
+        .unwrap_or_else(|| truth.root_service.clone())
+}
+
+/// Every question for a scenario, asked as of its end; with `Variety`, also the ones people
+/// ask in the middle of an incident: a rough "for about 10 minutes" when it began 25 minutes
+/// ago, "is the edge slow?" when the root is behind it, and a region the fault is not in.
+pub fn all_questions(s: &Scenario) -> Vec<Question> {
+    let end = s.spec.start + Duration::seconds(s.spec.duration_secs);
+    let mut out: Vec<Question> =
+        questions(s).into_iter().map(|(text, truth)| Question { text, truth, now: end }).collect();
+    if s.spec.variety == Variety::default() {
+        return out;
+    }
+    let truth = &s.truth.incidents[0];
+    let root = Some(truth.root_service.clone());
+    let symptom = symptom(s);
+    let at = |m: i64| (truth.onset + Duration::minutes(m)).min(end);
+    out.push(Question {
+        text: format!("{symptom} has been failing for about 10 minutes"),
+        truth: root.clone(),
+        now: at(25),
+    });
+    if let Some(entry) = s.services.iter().find(|x| x.tier == Tier::Entry && x.name != truth.root_service) {
+        let text = format!("is {} slow? p99 is way up in the last 30 minutes", entry.name);
+        out.push(Question { text, truth: root.clone(), now: at(20) });
+        // A region the fault is not in: the edge there is fine.
+        if let Some(r) = &truth.root_region {
+            if let Some(other) = entry.regions.iter().find(|x| *x != r) {
+                let text = format!("why is {} slow in {other} around {}", entry.name, at(6).format("%H:%M"));
+                out.push(Question { text, truth: None, now: end });
+            }
+        }
+    }
+    out
+}
+
 pub fn evaluate(s: &Scenario) -> Vec<QuestionScore> {
-    let now = s.spec.start + Duration::seconds(s.spec.duration_secs);
     let onset = s.truth.incidents[0].onset;
-    questions(s)
+    all_questions(s)
         .into_iter()
-        .map(|(question, truth)| {
+        .map(|Question { text: question, truth, now }| {
             let started = Instant::now();
             let a = ask(s, &question, now);
             let elapsed = started.elapsed();
@@ -128,6 +175,7 @@ pub fn evaluate(s: &Scenario) -> Vec<QuestionScore> {
             QuestionScore {
                 question,
                 named: a.root_cause.as_ref().map(|r| r.service.clone()),
+                confidence: a.root_cause.as_ref().map_or(0.0, |r| r.confidence),
                 ranked: a.candidates.iter().map(|c| c.service.clone()).collect(),
                 truth,
                 evidence_near_onset,
@@ -163,6 +211,17 @@ pub fn summarize(scores: &[QuestionScore]) -> AskSummary {
         median: times.get(times.len() / 2).copied().unwrap_or_default(),
     }
 }
+
+/// Calibration of the confidence given with named causes: (confidence, the named cause is
+/// the truth) for every answer that named one, quiet windows included.
+pub fn calibration(scores: &[QuestionScore]) -> Calibration {
+    let pairs: Vec<(f64, bool)> =
+        scores.iter().filter(|q| q.named.is_some()).map(|q| (q.confidence, q.correct())).collect();
+    calibration::calibration(&pairs, CALIBRATION_BINS)
+}
+
+/// Bins of the reliability table.
+pub const CALIBRATION_BINS: usize = 5;
 
 #[cfg(test)]
 mod tests {

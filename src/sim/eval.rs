@@ -6,8 +6,8 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 
-use super::{FaultKind, Scenario, ScenarioSpec};
-use crate::analysis::incidents::{analyze, AnalysisConfig, Telemetry};
+use super::{FaultKind, Scenario, ScenarioSpec, Variety};
+use crate::analysis::incidents::{analyze, Analysis, AnalysisConfig, Telemetry};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioScore {
@@ -27,6 +27,8 @@ pub struct ScenarioScore {
     pub ranks: Vec<Option<usize>>,
     /// Whether the main incident's suspected cause (above threshold) was named at all.
     pub main_named: bool,
+    /// The confidence given with the main incident's suspected cause, and whether it was right.
+    pub main_cause: Option<(f64, bool)>,
     pub elapsed: StdDuration,
     /// Per truth incident: the truth, then the top candidates with their reasons.
     pub explain: Vec<String>,
@@ -59,43 +61,13 @@ pub fn evaluate(s: &Scenario) -> ScenarioScore {
     let started = Instant::now();
     let analysis = analyze(&t, now, &AnalysisConfig::default());
     let elapsed = started.elapsed();
-    // Truth label of each episode: its truth incident, else its own fingerprint (flapping noise is one group).
-    let mut truth_of: HashMap<&str, String> = HashMap::new();
-    for (k, inc) in s.truth.incidents.iter().enumerate() {
-        for fp in &inc.alert_fingerprints {
-            truth_of.insert(fp.as_str(), format!("incident-{k}"));
-        }
-    }
-    let truth: Vec<String> = s
-        .alerts
-        .iter()
-        .map(|a| truth_of.get(a.fingerprint.as_str()).cloned().unwrap_or_else(|| a.fingerprint.clone()))
-        .collect();
-    // Predicted label of each episode: the incident holding its (fingerprint, start).
-    let mut pred_of: HashMap<(String, i64), usize> = HashMap::new();
     let mut fp_to_incident: HashMap<&str, usize> = HashMap::new();
     for (k, inc) in analysis.incidents.iter().enumerate() {
         for a in &inc.alerts {
             fp_to_incident.insert(a.fingerprint.as_str(), k);
         }
     }
-    // Episodes are reported per fingerprint (newest), so map every episode by fingerprint and start where known.
-    for (i, a) in s.alerts.iter().enumerate() {
-        let k = fp_to_incident.get(a.fingerprint.as_str()).copied().unwrap_or(usize::MAX - i);
-        pred_of.insert((a.fingerprint.clone(), a.starts_at.timestamp()), k);
-    }
-    let pred: Vec<usize> =
-        s.alerts.iter().map(|a| pred_of[&(a.fingerprint.clone(), a.starts_at.timestamp())]).collect();
-    let (mut tp, mut ps, mut ts) = (0u64, 0u64, 0u64);
-    for i in 0..s.alerts.len() {
-        for j in i + 1..s.alerts.len() {
-            let same_p = pred[i] == pred[j];
-            let same_t = truth[i] == truth[j];
-            tp += u64::from(same_p && same_t);
-            ps += u64::from(same_p);
-            ts += u64::from(same_t);
-        }
-    }
+    let (tp, ps, ts) = pairs(s, &fp_to_incident);
     let mut explain = Vec::new();
     let ranks: Vec<Option<usize>> = s
         .truth
@@ -147,6 +119,7 @@ pub fn evaluate(s: &Scenario) -> ScenarioScore {
                 && inc.root_cause.as_ref().is_some_and(|r| r.service == ti.root_service)
         })
     });
+    let main_cause = main_cause(s, &analysis, &fp_to_incident);
     let mut distinct: Vec<&str> = s.alerts.iter().map(|a| a.fingerprint.as_str()).collect();
     distinct.sort_unstable();
     distinct.dedup();
@@ -162,9 +135,61 @@ pub fn evaluate(s: &Scenario) -> ScenarioScore {
         main_rank: ranks.first().copied().flatten(),
         ranks,
         main_named,
+        main_cause,
         elapsed,
         explain,
     }
+}
+
+/// The confidence given with the main incident's suspected cause, and whether it was right.
+fn main_cause(s: &Scenario, analysis: &Analysis, fp_to_incident: &HashMap<&str, usize>) -> Option<(f64, bool)> {
+    let ti = s.truth.incidents.first()?;
+    let mut votes: HashMap<usize, usize> = HashMap::new();
+    for fp in &ti.alert_fingerprints {
+        if let Some(&k) = fp_to_incident.get(fp.as_str()) {
+            *votes.entry(k).or_default() += 1;
+        }
+    }
+    let k = votes.into_iter().max_by_key(|(k, n)| (*n, std::cmp::Reverse(*k))).map(|(k, _)| k)?;
+    let rc = analysis.incidents[k].root_cause.as_ref()?;
+    Some((rc.confidence, rc.service == ti.root_service))
+}
+
+/// (true positive, predicted-same, truth-same) pairs of alert episodes, given the incident
+/// each fingerprint was put in.
+fn pairs(s: &Scenario, fp_to_incident: &HashMap<&str, usize>) -> (u64, u64, u64) {
+    // Truth label of each episode: its truth incident, else its own fingerprint (flapping noise is one group).
+    let mut truth_of: HashMap<&str, String> = HashMap::new();
+    for (k, inc) in s.truth.incidents.iter().enumerate() {
+        for fp in &inc.alert_fingerprints {
+            truth_of.insert(fp.as_str(), format!("incident-{k}"));
+        }
+    }
+    let truth: Vec<String> = s
+        .alerts
+        .iter()
+        .map(|a| truth_of.get(a.fingerprint.as_str()).cloned().unwrap_or_else(|| a.fingerprint.clone()))
+        .collect();
+    // Predicted label of each episode: the incident holding its (fingerprint, start).
+    let mut pred_of: HashMap<(String, i64), usize> = HashMap::new();
+    // Episodes are reported per fingerprint (newest), so map every episode by fingerprint and start where known.
+    for (i, a) in s.alerts.iter().enumerate() {
+        let k = fp_to_incident.get(a.fingerprint.as_str()).copied().unwrap_or(usize::MAX - i);
+        pred_of.insert((a.fingerprint.clone(), a.starts_at.timestamp()), k);
+    }
+    let pred: Vec<usize> =
+        s.alerts.iter().map(|a| pred_of[&(a.fingerprint.clone(), a.starts_at.timestamp())]).collect();
+    let (mut tp, mut ps, mut ts) = (0u64, 0u64, 0u64);
+    for i in 0..s.alerts.len() {
+        for j in i + 1..s.alerts.len() {
+            let same_p = pred[i] == pred[j];
+            let same_t = truth[i] == truth[j];
+            tp += u64::from(same_p && same_t);
+            ps += u64::from(same_p);
+            ts += u64::from(same_t);
+        }
+    }
+    (tp, ps, ts)
 }
 
 /// The standard evaluation set: `n` scenarios cycling through the fault kinds, with varied seeds and sizes.
@@ -175,6 +200,23 @@ pub fn suite(n: usize, seed0: u64) -> Vec<ScenarioSpec> {
             let fault = FaultKind::ALL[i % FaultKind::ALL.len()];
             ScenarioSpec { services: 6 + (seed as usize * 7 + i / 8) % 9, ..ScenarioSpec::new(seed, fault) }
         })
+        .collect()
+}
+
+/// The standard set with a `Variety` drawn from each scenario's seed.
+pub fn varied_suite(n: usize, seed0: u64) -> Vec<ScenarioSpec> {
+    suite(n, seed0).into_iter().map(|s| ScenarioSpec { variety: Variety::draw(s.seed), ..s }).collect()
+}
+
+/// (fault kind, right, asked) for each kind present, in `FaultKind::ALL` order.
+pub fn by_kind(rows: &[(FaultKind, bool)]) -> Vec<(FaultKind, usize, usize)> {
+    FaultKind::ALL
+        .into_iter()
+        .map(|k| {
+            let of: Vec<bool> = rows.iter().filter(|(f, _)| *f == k).map(|(_, ok)| *ok).collect();
+            (k, of.iter().filter(|ok| **ok).count(), of.len())
+        })
+        .filter(|(_, _, n)| *n > 0)
         .collect()
 }
 

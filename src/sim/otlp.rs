@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
-use super::Scenario;
+use super::{MetricStyle, Scenario};
 use crate::model::{Alert, AlertStatus, MetricKind, MetricPoint, Resource};
 
 /// Records per exported line, as a collector batch processor would send them.
@@ -281,7 +281,7 @@ fn write_metrics(w: &mut impl Write, s: &Scenario, metrics: &[MetricPoint]) -> i
                 };
                 json!({
                     "resource": resource,
-                    "scopeMetrics": [{"scope": {"name": SCOPE}, "metrics": points.iter().map(|p| metric_json(p)).collect::<Vec<_>>()}],
+                    "scopeMetrics": [{"scope": {"name": SCOPE}, "metrics": points.iter().map(|p| metric_json(p, s.spec.variety.metrics)).collect::<Vec<_>>()}],
                 })
             })
             .collect();
@@ -292,7 +292,9 @@ fn write_metrics(w: &mut impl Write, s: &Scenario, metrics: &[MetricPoint]) -> i
     Ok(())
 }
 
-fn metric_json(p: &MetricPoint) -> Value {
+/// One point as its exporter writes it: histograms as explicit-bucket or exponential ones,
+/// summaries with quantiles, sums with the temporality the scenario's style uses.
+fn metric_json(p: &MetricPoint, style: MetricStyle) -> Value {
     // Resource labels are the resource's; the rest are point attributes.
     let attrs: Vec<Value> = p
         .labels
@@ -302,39 +304,96 @@ fn metric_json(p: &MetricPoint) -> Value {
         .collect();
     let time = nanos(p.timestamp);
     let start = nanos(p.timestamp - chrono::Duration::seconds(60));
+    let count = p.count.unwrap_or(0);
+    let sum = p.sum.unwrap_or(0.0);
     match p.kind {
-        MetricKind::Histogram | MetricKind::Summary => {
-            let count = p.count.unwrap_or(0);
-            let sum = p.sum.unwrap_or(0.0);
+        MetricKind::Histogram if style == MetricStyle::ExponentialHistogram => {
+            let (offset, counts) = exponential_buckets(count, p.value);
+            json!({"name": p.name, "unit": p.unit, "exponentialHistogram": {"aggregationTemporality": 1, "dataPoints": [{
+                "attributes": attrs,
+                "startTimeUnixNano": start,
+                "timeUnixNano": time,
+                "count": count.to_string(),
+                "sum": sum,
+                "scale": EXP_SCALE,
+                "zeroCount": "0",
+                "positive": {"offset": offset, "bucketCounts": counts.iter().map(u64::to_string).collect::<Vec<_>>()},
+            }]}})
+        }
+        MetricKind::Histogram => {
+            // Legacy millisecond histograms use the same bounds in milliseconds.
+            let scale = if p.unit == "ms" { 1000.0 } else { 1.0 };
+            let bounds: Vec<f64> = BOUNDS.iter().map(|b| b * scale).collect();
             json!({"name": p.name, "unit": p.unit, "histogram": {"aggregationTemporality": 1, "dataPoints": [{
                 "attributes": attrs,
                 "startTimeUnixNano": start,
                 "timeUnixNano": time,
                 "count": count.to_string(),
                 "sum": sum,
-                "bucketCounts": buckets(count, p.value).iter().map(u64::to_string).collect::<Vec<_>>(),
-                "explicitBounds": BOUNDS,
+                "bucketCounts": buckets(count, p.value / scale).iter().map(u64::to_string).collect::<Vec<_>>(),
+                "explicitBounds": bounds,
             }]}})
         }
-        MetricKind::Sum => json!({"name": p.name, "unit": p.unit, "sum": {
-            "aggregationTemporality": 2, "isMonotonic": true,
-            "dataPoints": [{"attributes": attrs, "startTimeUnixNano": start, "timeUnixNano": time, "asDouble": p.value}],
-        }}),
+        MetricKind::Summary => {
+            // Quantiles of an exponential distribution with this mean.
+            let q = |q: f64| json!({"quantile": q, "value": -p.value * (1.0 - q).ln()});
+            json!({"name": p.name, "unit": p.unit, "summary": {"dataPoints": [{
+                "attributes": attrs,
+                "startTimeUnixNano": start,
+                "timeUnixNano": time,
+                "count": count.to_string(),
+                "sum": sum,
+                "quantileValues": [q(0.5), q(0.9), q(0.99)],
+            }]}})
+        }
+        MetricKind::Sum => {
+            let temporality = if style == MetricStyle::DeltaSums { 1 } else { 2 };
+            json!({"name": p.name, "unit": p.unit, "sum": {
+                "aggregationTemporality": temporality, "isMonotonic": true,
+                "dataPoints": [{"attributes": attrs, "startTimeUnixNano": start, "timeUnixNano": time, "asDouble": p.value}],
+            }})
+        }
         MetricKind::Gauge => json!({"name": p.name, "unit": p.unit, "gauge": {
             "dataPoints": [{"attributes": attrs, "timeUnixNano": time, "asDouble": p.value}],
         }}),
     }
 }
 
-/// Bucket counts of a fixed right-skewed shape around `mean`, summing to `count`.
-fn buckets(count: u64, mean: f64) -> Vec<u64> {
+/// Scale of the exponential histograms: bucket boundaries grow by 2^(1/4).
+const EXP_SCALE: i32 = 2;
+
+/// Positive bucket offset and counts of an exponential histogram of the same shape as
+/// `buckets`.
+fn exponential_buckets(count: u64, mean: f64) -> (i32, Vec<u64>) {
+    let index = |v: f64| ((v.max(1e-9).log2() * f64::from(1 << EXP_SCALE)).ceil() as i32) - 1;
+    let shape = shape(count, mean);
+    let lo = shape.iter().map(|(v, _)| index(*v)).min().unwrap_or(0);
+    let hi = shape.iter().map(|(v, _)| index(*v)).max().unwrap_or(0);
+    let mut out = vec![0u64; (hi - lo + 1) as usize];
+    for (v, n) in shape {
+        out[(index(v) - lo) as usize] += n;
+    }
+    (lo, out)
+}
+
+/// Where a minute's requests fall: (duration, how many) in a fixed right-skewed shape
+/// around `mean`, summing to `count`.
+fn shape(count: u64, mean: f64) -> Vec<(f64, u64)> {
     const SHAPE: [(f64, f64); 5] = [(0.3, 0.1), (0.6, 0.25), (1.0, 0.35), (1.6, 0.2), (3.0, 0.1)];
-    let mut out = vec![0u64; BOUNDS.len() + 1];
     let mut left = count;
+    let mut out = Vec::new();
     for (i, (mult, weight)) in SHAPE.iter().enumerate() {
         let n = if i + 1 == SHAPE.len() { left } else { ((count as f64 * weight) as u64).min(left) };
         left -= n;
-        let v = mean * mult;
+        out.push((mean * mult, n));
+    }
+    out
+}
+
+/// Bucket counts of a fixed right-skewed shape around `mean`, summing to `count`.
+fn buckets(count: u64, mean: f64) -> Vec<u64> {
+    let mut out = vec![0u64; BOUNDS.len() + 1];
+    for (v, n) in shape(count, mean) {
         let b = BOUNDS.iter().position(|&x| v <= x).unwrap_or(BOUNDS.len());
         out[b] += n;
     }

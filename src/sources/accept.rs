@@ -90,6 +90,10 @@ pub async fn serve(
                 }
             },
         };
+        #[allow(
+            clippy::let_underscore_must_use,
+            reason = "Nagle on or off is latency only; the connection works either way"
+        )]
         let _ = stream.set_nodelay(true);
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let mut stop = stop_rx.clone();
@@ -115,9 +119,14 @@ pub async fn serve(
         });
         while conns.try_join_next().is_some() {}
     }
+    #[allow(clippy::let_underscore_must_use, reason = "no connection left to listen means none to stop")]
     let _ = stop_tx.send(true);
     // Requests in flight finish; a connection still reading headers or a body is cut off by
     // its timeouts, and whatever remains past them is dropped with the set.
+    #[allow(
+        clippy::let_underscore_must_use,
+        reason = "past the drain deadline the remaining connections are dropped on purpose"
+    )]
     let _ =
         tokio::time::timeout(header_timeout.max(limits.drain), async { while conns.join_next().await.is_some() {} })
             .await;

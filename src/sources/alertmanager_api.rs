@@ -17,16 +17,16 @@ use tokio::sync::mpsc;
 
 use crate::model::{Alert, AlertStatus, Signal};
 use crate::sources::alertmanager::parse_alert;
-use crate::sources::backoff::{report, Backoff, HealthTracker};
-use crate::sources::feed::{Batch, SourceEvent};
-use crate::sources::http::{join_url, send, snippet, HttpError};
+use crate::sources::feed::SourceEvent;
+use crate::sources::http::{join_url, send_reply, snippet, HttpError};
+use crate::sources::pull::{self, Fetched, PullOptions, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlertmanagerError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error("{url}: http {status}: {message}")]
-    Api { url: String, status: u16, message: String },
+    Api { url: String, status: u16, message: String, retry_after: Option<Duration> },
     #[error("{url}: unexpected response: {message}")]
     Decode { url: String, message: String },
     #[error("'{0}' is not a silence id")]
@@ -279,7 +279,8 @@ impl AlertmanagerClient {
     }
 
     async fn call(&self, url: &str, req: reqwest::RequestBuilder) -> Result<Vec<u8>> {
-        let (status, body) = send(url, req).await?;
+        let reply = send_reply(url, req).await?;
+        let (status, body) = (reply.status, reply.body);
         if !status.is_success() {
             // Alertmanager answers errors with a JSON string or {"message": ...}.
             let message = match serde_json::from_slice::<Value>(&body) {
@@ -287,7 +288,8 @@ impl AlertmanagerClient {
                 Ok(v) => v.get("message").and_then(Value::as_str).map_or_else(|| snippet(&body), str::to_string),
                 Err(_) => snippet(&body),
             };
-            return Err(AlertmanagerError::Api { url: url.to_string(), status: status.as_u16(), message });
+            let retry_after = reply.retry_after;
+            return Err(AlertmanagerError::Api { url: url.to_string(), status: status.as_u16(), message, retry_after });
         }
         Ok(body)
     }
@@ -431,16 +433,50 @@ impl SourceOptions {
         }
     }
 
-    /// Retry pacing while failing: from about a second, capped near a few intervals.
-    pub fn backoff(&self) -> Backoff {
-        let base = self.interval.clamp(Duration::from_millis(200), Duration::from_secs(1));
-        let cap = (self.interval * 4).clamp(Duration::from_secs(5), Duration::from_secs(300));
-        Backoff::new(base, cap)
+    /// Pacing and health: retries from about a second, capped near a few intervals.
+    pub fn pull(&self) -> PullOptions {
+        PullOptions::alerting(self.interval, self.down_after_failures, self.down_after)
+    }
+}
+
+/// Alertmanager as a pull source: the active set (its cursor) against `GET /api/v2/alerts`.
+pub struct AlertmanagerSource {
+    client: AlertmanagerClient,
+    opts: SourceOptions,
+    set: ActiveSet,
+    guard: RestartGuard,
+}
+
+impl AlertmanagerSource {
+    pub fn new(client: AlertmanagerClient, opts: SourceOptions, cursor: Option<&str>) -> Self {
+        AlertmanagerSource { client, opts, set: ActiveSet::from_cursor(cursor), guard: RestartGuard::default() }
+    }
+}
+
+impl Source for AlertmanagerSource {
+    type Error = AlertmanagerError;
+
+    fn kind(&self) -> &'static str {
+        "alertmanager"
+    }
+
+    async fn fetch(&mut self) -> Result<Fetched> {
+        let changed = poll(&self.client, &mut self.set, &mut self.guard, &self.opts).await?;
+        // The set moves every round (each listing pushes endsAt on); it is saved with what it changed.
+        let cursor = (!changed.is_empty()).then(|| self.set.to_cursor());
+        Ok(Fetched::new(changed.into_iter().map(Signal::Alert).collect(), cursor))
+    }
+
+    fn retry_after(e: &AlertmanagerError) -> Option<Duration> {
+        match e {
+            AlertmanagerError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 }
 
 /// The pull source: polls `GET /api/v2/alerts` every `interval` and sends what changed.
-/// Runs until the collector drops its receiver; cancel it by aborting the task.
+/// Runs until the collector drops its receiver.
 pub async fn run(
     client: AlertmanagerClient,
     name: String,
@@ -451,6 +487,7 @@ pub async fn run(
     run_with(client, name, SourceOptions::new(interval), cursor, tx).await;
 }
 
+/// [`run`] with all its options; runs until the collector drops its receiver.
 pub async fn run_with(
     client: AlertmanagerClient,
     name: String,
@@ -458,43 +495,21 @@ pub async fn run_with(
     cursor: Option<String>,
     tx: mpsc::Sender<SourceEvent>,
 ) {
-    let mut set = ActiveSet::from_cursor(cursor.as_deref());
-    let mut health = HealthTracker::new(opts.down_after_failures, opts.down_after);
-    let mut backoff = opts.backoff();
-    let mut guard = RestartGuard::default();
-    loop {
-        let wait = match poll(&client, &mut set, &mut guard, &opts).await {
-            Ok(changed) => {
-                backoff.reset();
-                if !report(&tx, &name, health.success(Utc::now())).await {
-                    return;
-                }
-                if !changed.is_empty() {
-                    let mut batch = Batch::new(&name, changed.into_iter().map(Signal::Alert).collect());
-                    batch.cursor = Some(set.to_cursor());
-                    if tx.send(SourceEvent::Batch(batch)).await.is_err() {
-                        return;
-                    }
-                }
-                opts.interval
-            }
-            Err(e) => {
-                let delay = backoff.next_delay();
-                tracing::warn!(source = %name, error = %e, retry_in = ?delay, "alertmanager poll failed");
-                if !report(&tx, &name, health.failure(Utc::now(), e.to_string())).await {
-                    return;
-                }
-                delay
-            }
-        };
-        if tx.send(SourceEvent::Polled { source: name.clone() }).await.is_err() {
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = tx.closed() => return,
-        }
-    }
+    run_until(client, name, opts, cursor, tx, std::future::pending()).await;
+}
+
+/// [`run_with`] that also stops at `shutdown`.
+pub async fn run_until(
+    client: AlertmanagerClient,
+    name: String,
+    opts: SourceOptions,
+    cursor: Option<String>,
+    tx: mpsc::Sender<SourceEvent>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let pace = opts.pull();
+    let source = AlertmanagerSource::new(client, opts, cursor.as_deref());
+    pull::run(source, &name, pace, &tx, shutdown).await;
 }
 
 /// Tells alerts lost by an Alertmanager restart from resolved ones. Within the grace period

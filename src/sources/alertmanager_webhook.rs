@@ -103,7 +103,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let source = source.into();
-    // Best effort: a full channel must not keep the receiver from starting.
+    #[allow(
+        clippy::let_underscore_must_use,
+        reason = "best effort: a full channel must not keep the receiver from starting"
+    )]
     let _ = tx.try_send(SourceEvent::Health { source: source.clone(), health: Health::Ok { since: Utc::now() } });
     let limits = ConnLimits {
         header_timeout: cfg.header_timeout,
@@ -211,6 +214,7 @@ mod tests {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let cfg = WebhookConfig { ack_timeout: Duration::from_millis(300), ..WebhookConfig::default() };
         tokio::spawn(serve(listener, cfg, "am-webhook", tx, async move {
+            #[allow(clippy::let_underscore_must_use, reason = "a dropped sender also means stop")]
             let _ = stop_rx.await;
         }));
         (addr, stop_tx)

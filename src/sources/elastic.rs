@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use super::feed::SourceEvent;
-use super::pull::{self, Fetched, PullOptions};
+use super::pull::{self, Fetched, PullOptions, Source};
 use super::remote::RemoteQuery;
 use crate::model::{value_as_string, LogRecord, RecordId, Resource, Severity, Signal};
 
@@ -24,9 +24,9 @@ pub enum ElasticError {
     #[error("elasticsearch request failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("elasticsearch answered {status}: {kind}: {reason}")]
-    Search { status: u16, kind: String, reason: String },
+    Search { status: u16, kind: String, reason: String, retry_after: Option<Duration> },
     #[error("elasticsearch answered {status}: {body}")]
-    Status { status: u16, body: String },
+    Status { status: u16, body: String, retry_after: Option<Duration> },
     #[error("malformed elasticsearch response: {0}")]
     Malformed(String),
     #[error("elasticsearch search incomplete: {0}")]
@@ -160,7 +160,7 @@ fn error_from(status: u16, body: &[u8]) -> ElasticError {
             if let Some(cause) = err.get("caused_by").and_then(|c| c.get("reason")).and_then(Value::as_str) {
                 reason = format!("{reason}: {cause}");
             }
-            return ElasticError::Search { status, kind, reason };
+            return ElasticError::Search { status, kind, reason, retry_after: None };
         }
     }
     let mut text = String::from_utf8_lossy(body).trim().to_string();
@@ -172,7 +172,7 @@ fn error_from(status: u16, body: &[u8]) -> ElasticError {
         text.truncate(cut);
         text.push_str("...");
     }
-    ElasticError::Status { status, body: if text.is_empty() { "empty body".into() } else { text } }
+    ElasticError::Status { status, body: if text.is_empty() { "empty body".into() } else { text }, retry_after: None }
 }
 
 /// Parses a `_search` response; shard failures and timeouts are errors, so a cursor
@@ -223,9 +223,16 @@ pub async fn search_raw(client: &reqwest::Client, cfg: &ElasticConfig, body: &Va
     let url = format!("{}/{}/_search", cfg.url.trim_end_matches('/'), cfg.index);
     let resp = client.post(url).json(body).send().await?;
     let status = resp.status();
+    let asked = super::http::retry_after(resp.headers(), Utc::now());
     let bytes = resp.bytes().await?;
     if !status.is_success() {
-        return Err(error_from(status.as_u16(), &bytes));
+        return Err(match error_from(status.as_u16(), &bytes) {
+            ElasticError::Search { status, kind, reason, .. } => {
+                ElasticError::Search { status, kind, reason, retry_after: asked }
+            }
+            ElasticError::Status { status, body, .. } => ElasticError::Status { status, body, retry_after: asked },
+            other => other,
+        });
     }
     parse_response(&bytes)
 }
@@ -351,6 +358,58 @@ pub async fn fetch_after(
     Ok((out, true))
 }
 
+/// Elasticsearch as a pull source: `search_after` pages from its cursor, up to `lag` before now.
+pub struct ElasticSource {
+    client: reqwest::Client,
+    cfg: ElasticConfig,
+    cursor: Option<Vec<Value>>,
+    /// A first start reads from here; later pages go by the cursor.
+    start_ms: i64,
+}
+
+impl ElasticSource {
+    /// `cursor` is the one the collector saved for this source.
+    pub fn new(client: reqwest::Client, cfg: ElasticConfig, cursor: Option<&str>) -> Result<Self, ElasticError> {
+        let cursor = cursor.map(parse_cursor).transpose()?;
+        let start_ms = Utc::now().timestamp_millis() - cfg.lookback.as_millis() as i64;
+        Ok(ElasticSource { client, cfg, cursor, start_ms })
+    }
+
+    pub fn options(&self) -> PullOptions {
+        PullOptions::new(self.cfg.poll_interval, self.cfg.down_after)
+    }
+}
+
+impl Source for ElasticSource {
+    type Error = ElasticError;
+
+    fn kind(&self) -> &'static str {
+        "elasticsearch"
+    }
+
+    async fn fetch(&mut self) -> Result<Fetched, ElasticError> {
+        let end_ms = Utc::now().timestamp_millis() - self.cfg.lag.as_millis() as i64;
+        // Pages move a copy: a failure part-way leaves the cursor where it was, and the round is fetched again.
+        let mut cursor = self.cursor.clone();
+        let (hits, more) = fetch_after(&self.client, &self.cfg, &mut cursor, self.start_ms, end_ms, 10).await?;
+        let moved = cursor != self.cursor;
+        self.cursor = cursor;
+        let now = Utc::now();
+        let signals = hits.iter().map(|h| Signal::Log(to_log(h, &self.cfg.fields, now))).collect();
+        let saved = self.cursor.as_ref().filter(|_| moved).map(|c| Value::Array(c.clone()).to_string());
+        let mut fetched = Fetched::new(signals, saved);
+        fetched.more = more;
+        Ok(fetched)
+    }
+
+    fn retry_after(e: &ElasticError) -> Option<Duration> {
+        match e {
+            ElasticError::Search { retry_after, .. } | ElasticError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
 /// Follows the index by polling until `shutdown` or the collector closes.
 pub async fn poll(
     client: reqwest::Client,
@@ -360,25 +419,9 @@ pub async fn poll(
     tx: mpsc::Sender<SourceEvent>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ElasticError> {
-    let cursor = cursor.as_deref().map(parse_cursor).transpose()?;
-    let start_ms = Utc::now().timestamp_millis() - cfg.lookback.as_millis() as i64;
-    let opts = PullOptions { interval: cfg.poll_interval, down_after: cfg.down_after };
-    let (client, cfg) = (&client, &cfg);
-    pull::run("elasticsearch", &source, opts, &tx, shutdown, cursor, |mut cursor| async move {
-        let end_ms = Utc::now().timestamp_millis() - cfg.lag.as_millis() as i64;
-        let before = cursor.clone();
-        match fetch_after(client, cfg, &mut cursor, start_ms, end_ms, 10).await {
-            Ok((hits, more)) => {
-                let now = Utc::now();
-                let signals = hits.iter().map(|h| Signal::Log(to_log(h, &cfg.fields, now))).collect();
-                let fetched =
-                    Fetched { signals, cursor: cursor.as_ref().map(|c| Value::Array(c.clone()).to_string()), more };
-                (cursor, Ok(fetched))
-            }
-            Err(e) => (before, Err(e)),
-        }
-    })
-    .await;
+    let es = ElasticSource::new(client, cfg, cursor.as_deref())?;
+    let opts = es.options();
+    pull::run(es, &source, opts, &tx, shutdown).await;
     Ok(())
 }
 

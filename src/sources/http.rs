@@ -8,8 +8,8 @@ use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-use serde::{Deserialize, Deserializer};
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 
 /// Used when a source sets no `timeout`: long enough for a slow query, short enough that a
 /// hung backend shows as degraded instead of freezing the source.
@@ -37,9 +37,9 @@ pub enum HttpError {
     Request { url: String, message: String },
 }
 
-/// Connection settings of one pull source. The source's own config section holds these
-/// fields; secrets can come inline (after `${VAR}` expansion) or from a private file.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// Connection settings of one pull source, typed: the config reads its sections into these. Secrets can come
+/// inline (after `${VAR}` expansion) or from a private file.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HttpConfig {
     /// Base URL, e.g. `http://127.0.0.1:9093`; a path prefix (`--web.route-prefix`) is kept.
     pub url: String,
@@ -50,10 +50,8 @@ pub struct HttpConfig {
     pub basic_password_file: Option<PathBuf>,
     /// PEM bundle of extra CAs to trust (besides the built-in web roots).
     pub ca_file: Option<PathBuf>,
-    #[serde(default)]
     pub insecure_skip_verify: bool,
-    /// Whole-request timeout, `30s`, `1m`, `500ms`; default [`DEFAULT_TIMEOUT`].
-    #[serde(default, deserialize_with = "de_duration")]
+    /// Whole-request timeout; default [`DEFAULT_TIMEOUT`].
     pub timeout: Option<Duration>,
 }
 
@@ -194,10 +192,7 @@ pub fn request_error(url: &str, e: &reqwest::Error) -> HttpError {
 /// [`HttpError::Request`]; HTTP error statuses are left to the caller, whose API may explain
 /// them in the body.
 pub async fn send(url: &str, req: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, Vec<u8>), HttpError> {
-    let resp = req.send().await.map_err(|e| request_error(url, &e))?;
-    let status = resp.status();
-    let body = resp.bytes().await.map_err(|e| request_error(url, &e))?;
-    Ok((status, body.to_vec()))
+    send_reply(url, req).await.map(|r| (r.status, r.body))
 }
 
 /// A response body cut to a size fit for an error message.
@@ -274,32 +269,32 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Resul
     Ok(out)
 }
 
-/// `30s`, `1m30s`, `500ms`, or a bare number of seconds: the config file's duration syntax.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    match s.trim().parse::<u64>() {
-        Ok(secs) => Ok(Duration::from_secs(secs)),
-        Err(_) => crate::config::parse_duration(s),
+/// A reply's `Retry-After` (RFC 9110: seconds, or an HTTP date), as a wait from `now`. A date in the past is no
+/// wait at all; a malformed value is ignored, as if absent.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
     }
+    let at = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// Serde helper for a required duration field: a number of seconds or `30s`-style text.
-pub fn de_duration_required<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    de_duration(d)?.ok_or_else(|| serde::de::Error::custom("expected a duration like 30s"))
+/// A reply whose status is left to the caller, with the wait the server asked for.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: reqwest::StatusCode,
+    pub body: Vec<u8>,
+    pub retry_after: Option<Duration>,
 }
 
-/// Serde helper for an optional duration field.
-pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Secs(u64),
-        Text(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Secs(n)) => Ok(Some(Duration::from_secs(n))),
-        Some(Raw::Text(t)) => parse_duration(&t).map(Some).map_err(serde::de::Error::custom),
-    }
+/// [`send`], keeping the server's `Retry-After`.
+pub async fn send_reply(url: &str, req: reqwest::RequestBuilder) -> Result<Reply, HttpError> {
+    let resp = req.send().await.map_err(|e| request_error(url, &e))?;
+    let status = resp.status();
+    let retry_after = retry_after(resp.headers(), Utc::now());
+    let body = resp.bytes().await.map_err(|e| request_error(url, &e))?;
+    Ok(Reply { status, body: body.to_vec(), retry_after })
 }
 
 /// Standard base64 with padding, for the basic-auth header (not worth a dependency).
@@ -405,17 +400,17 @@ mod tests {
     }
 
     #[test]
-    fn config_from_json_and_durations() {
-        let c: HttpConfig = serde_json::from_value(
-            serde_json::json!({"url": "http://a", "timeout": "1m30s", "insecure_skip_verify": true}),
-        )
-        .unwrap();
-        assert_eq!(c.timeout, Some(Duration::from_secs(90)));
-        assert!(c.insecure_skip_verify);
-        let c: HttpConfig = serde_json::from_value(serde_json::json!({"url": "http://a", "timeout": 5})).unwrap();
-        assert_eq!(c.timeout, Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("5x").is_err());
-        assert!(serde_json::from_value::<HttpConfig>(serde_json::json!({"url": "x", "timeout": "soon"})).is_err());
+    fn retry_after_reads_seconds_and_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc);
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+            retry_after(&h, now)
+        };
+        assert_eq!(with("120"), Some(Duration::from_secs(120)));
+        assert_eq!(with("Mon, 23 Nov 2026 12:00:30 GMT"), Some(Duration::from_secs(30)));
+        assert_eq!(with("Mon, 23 Nov 2026 11:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(with("soon"), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 }

@@ -24,11 +24,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::backoff::{report, Backoff, HealthTracker};
+use super::backoff::report;
 use super::feed::{Batch, SourceEvent};
 use super::jsonlog;
 use super::plaintext::TextParser;
-use super::pull::{self, Fetched, PullOptions};
+use super::pull::{self, Fetched, Outcome, Pacer, PullOptions, Source};
 use super::remote::RemoteQuery;
 use super::timestamp::TsContext;
 use crate::model::{LogRecord, RecordId, Resource, Severity};
@@ -38,7 +38,7 @@ pub enum LokiError {
     #[error("loki request failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("loki answered {status}: {message}")]
-    Status { status: u16, message: String },
+    Status { status: u16, message: String, retry_after: Option<Duration> },
     #[error("malformed loki response: {0}")]
     Malformed(String),
     #[error("loki tail failed: {0}")]
@@ -182,7 +182,7 @@ fn status_error(status: u16, body: &str) -> LokiError {
     if message.is_empty() {
         message = "empty body".into();
     }
-    LokiError::Status { status, message }
+    LokiError::Status { status, message, retry_after: None }
 }
 
 /// Parses a `query_range`/`query` response or a tail message's `streams`, sorted by time.
@@ -281,9 +281,13 @@ pub async fn query_range(
     }
     let resp = req.send().await?;
     let status = resp.status();
+    let asked = super::http::retry_after(resp.headers(), Utc::now());
     let body = resp.bytes().await?;
     if !status.is_success() {
-        return Err(status_error(status.as_u16(), &String::from_utf8_lossy(&body)));
+        return Err(match status_error(status.as_u16(), &String::from_utf8_lossy(&body)) {
+            LokiError::Status { status, message, .. } => LokiError::Status { status, message, retry_after: asked },
+            other => other,
+        });
     }
     parse_query_response(&body)
 }
@@ -414,6 +418,53 @@ fn resume(saved: Option<&str>, cfg: &LokiConfig) -> Result<Cursor, LokiError> {
     }
 }
 
+/// Loki as a pull source: `query_range` paged forward from its cursor, up to `lag` before now.
+pub struct LokiSource {
+    client: reqwest::Client,
+    cfg: LokiConfig,
+    cursor: Cursor,
+}
+
+impl LokiSource {
+    /// `cursor` is the one the collector saved for this source; without one, it starts `lookback` ago.
+    pub fn new(client: reqwest::Client, cfg: LokiConfig, cursor: Option<&str>) -> Result<Self, LokiError> {
+        let cursor = resume(cursor, &cfg)?;
+        Ok(LokiSource { client, cfg, cursor })
+    }
+
+    pub fn options(&self) -> PullOptions {
+        PullOptions::new(self.cfg.poll_interval, self.cfg.down_after)
+    }
+}
+
+impl Source for LokiSource {
+    type Error = LokiError;
+
+    fn kind(&self) -> &'static str {
+        "loki"
+    }
+
+    async fn fetch(&mut self) -> Result<Fetched, LokiError> {
+        let end = nanos(Utc::now()) - self.cfg.lag.as_nanos() as i64;
+        // Pages move a copy: a failure part-way leaves the cursor where it was, and the round is fetched again.
+        let mut cursor = self.cursor.clone();
+        let (entries, more) = fetch_after(&self.client, &self.cfg, &mut cursor, end, 10).await?;
+        let moved = cursor != self.cursor;
+        self.cursor = cursor;
+        let signals = to_logs(&entries, Utc::now()).into_iter().map(crate::model::Signal::Log).collect();
+        let mut fetched = Fetched::new(signals, moved.then(|| self.cursor.to_string()));
+        fetched.more = more;
+        Ok(fetched)
+    }
+
+    fn retry_after(e: &LokiError) -> Option<Duration> {
+        match e {
+            LokiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
 /// Follows `cfg.query` by polling `query_range` until `shutdown` or the collector closes.
 /// `cursor` is the one the collector saved for this source.
 pub async fn poll(
@@ -424,22 +475,9 @@ pub async fn poll(
     tx: mpsc::Sender<SourceEvent>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), LokiError> {
-    let cursor = resume(cursor.as_deref(), &cfg)?;
-    let opts = PullOptions { interval: cfg.poll_interval, down_after: cfg.down_after };
-    let (client, cfg) = (&client, &cfg);
-    pull::run("loki", &source, opts, &tx, shutdown, cursor, |mut cursor| async move {
-        let end = nanos(Utc::now()) - cfg.lag.as_nanos() as i64;
-        let before = cursor.clone();
-        match fetch_after(client, cfg, &mut cursor, end, 10).await {
-            Ok((entries, more)) => {
-                let signals = to_logs(&entries, Utc::now()).into_iter().map(crate::model::Signal::Log).collect();
-                let fetched = Fetched { signals, cursor: Some(cursor.to_string()), more };
-                (cursor, Ok(fetched))
-            }
-            Err(e) => (before, Err(e)),
-        }
-    })
-    .await;
+    let loki = LokiSource::new(client, cfg, cursor.as_deref())?;
+    let opts = loki.options();
+    pull::run(loki, &source, opts, &tx, shutdown).await;
     Ok(())
 }
 
@@ -480,28 +518,28 @@ pub async fn tail(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), LokiError> {
     let mut cursor = resume(cursor.as_deref(), &cfg)?;
-    let mut health = HealthTracker::new(5, cfg.down_after);
-    let mut backoff = Backoff::new(cfg.poll_interval, Duration::from_secs(60));
+    // Paced and judged like the polling sources: the same health rules and backoff.
+    let mut pacer = Pacer::new(&PullOptions::new(cfg.poll_interval, cfg.down_after));
     tokio::pin!(shutdown);
     loop {
         let result = tokio::select! {
-            r = tail_once(&cfg, &source, &mut cursor, &tx, &mut health, &mut backoff) => r,
+            r = tail_once(&cfg, &source, &mut cursor, &tx, &mut pacer) => r,
             () = &mut shutdown => return Ok(()),
         };
         if tx.is_closed() {
             return Ok(());
         }
-        let err = match result {
-            Ok(()) => "loki closed the tail".to_string(),
-            Err(e) => e.to_string(),
+        let (err, retry_after) = match result {
+            Ok(()) => ("loki closed the tail".to_string(), None),
+            Err(e) => (e.to_string(), LokiSource::retry_after(&e)),
         };
-        let delay = backoff.next_delay();
-        tracing::warn!(source = %source, "{err}; reconnecting in {delay:?}");
-        if !report(&tx, &source, health.failure(Utc::now(), err)).await {
+        let step = pacer.after(Outcome::Failed { error: &err, retry_after }, Utc::now());
+        tracing::warn!(source = %source, "{err}; reconnecting in {:?}", step.wait);
+        if !report(&tx, &source, step.health).await {
             return Ok(());
         }
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
+            () = tokio::time::sleep(step.wait) => {}
             () = &mut shutdown => return Ok(()),
         }
     }
@@ -512,8 +550,7 @@ async fn tail_once(
     source: &str,
     cursor: &mut Cursor,
     tx: &mpsc::Sender<SourceEvent>,
-    health: &mut HealthTracker,
-    backoff: &mut Backoff,
+    pacer: &mut Pacer,
 ) -> Result<(), LokiError> {
     let mut req = tail_url(cfg, cursor.ts)?.into_client_request().map_err(|e| LokiError::Tail(e.to_string()))?;
     let mut headers: Vec<(String, String)> = cfg.headers.clone();
@@ -532,8 +569,7 @@ async fn tail_once(
         }
         other => LokiError::Tail(other.to_string()),
     })?;
-    backoff.reset();
-    if !report(tx, source, health.success(Utc::now())).await {
+    if !report(tx, source, pacer.after(Outcome::Ok { more: false }, Utc::now()).health).await {
         return Ok(());
     }
     while let Some(msg) = ws.next().await {
@@ -541,6 +577,7 @@ async fn tail_once(
             WsMessage::Text(t) => t.to_string(),
             WsMessage::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
             WsMessage::Ping(p) => {
+                #[allow(clippy::let_underscore_must_use, reason = "a lost pong shows up as the next read's error")]
                 let _ = ws.send(WsMessage::Pong(p)).await;
                 continue;
             }

@@ -1,4 +1,9 @@
 //! The sources stage: each backend's own format or protocol, turned into signals.
+//!
+//! Pull sources (Loki, Elasticsearch, Alertmanager, Prometheus) each implement [`pull::Source`]: fetch a round
+//! from a cursor. [`pull::run`] runs every one of them, and alone owns health, backoff, `Retry-After`, hand-over
+//! and shutdown. Push receivers (OTLP, the Alertmanager webhook) answer their clients once a batch is committed.
+//! Sources take typed values (`Duration`s, [`http::HttpConfig`]) and never read the config themselves.
 
 pub mod accept;
 pub mod alertmanager;

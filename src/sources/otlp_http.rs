@@ -140,7 +140,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), OtlpError> {
     let source = source.into();
-    // Best effort: a full channel must not keep the receiver from starting.
+    // Best effort: a full channel must not keep the receiver from starting. Missing this first "up" only delays
+    // the status line; the batches it receives still arrive.
+    #[allow(clippy::let_underscore_must_use, reason = "a missed first health report is not lost data")]
     let _ = tx.try_send(SourceEvent::Health { source: source.clone(), health: Health::Ok { since: Utc::now() } });
     let max_in_flight = cfg.max_in_flight.max(1);
     let in_flight = Arc::new(Semaphore::new(max_in_flight));

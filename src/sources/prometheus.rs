@@ -22,9 +22,10 @@ use tokio::sync::mpsc;
 
 use crate::model::{alertmanager_fingerprint, Alert, AlertStatus, MetricKind, MetricPoint, Signal};
 use crate::sources::alertmanager_api::ActiveSet;
-use crate::sources::backoff::{report, Backoff, HealthTracker};
-use crate::sources::feed::{Batch, SourceEvent};
-use crate::sources::http::{de_duration_required, join_url, send, snippet, HttpError};
+use crate::sources::backoff::{report, HealthTracker};
+use crate::sources::feed::SourceEvent;
+use crate::sources::http::{join_url, send_reply, snippet, HttpError};
+use crate::sources::pull::{self, Fetched, PullOptions, Source};
 
 /// Prometheus refuses a range query of more than 11,000 points per series; stay below.
 const MAX_POINTS: i64 = 10_000;
@@ -35,9 +36,9 @@ pub enum PrometheusError {
     Http(#[from] HttpError),
     /// Prometheus' own error reply: `{"status":"error","errorType":...,"error":...}`.
     #[error("{url}: {error_type}: {message}")]
-    Api { url: String, status: u16, error_type: String, message: String },
+    Api { url: String, status: u16, error_type: String, message: String, retry_after: Option<Duration> },
     #[error("{url}: http {status}: {body}")]
-    Status { url: String, status: u16, body: String },
+    Status { url: String, status: u16, body: String, retry_after: Option<Duration> },
     #[error("{url}: unexpected response: {message}")]
     Decode { url: String, message: String },
     #[error("query {name}: {source}")]
@@ -47,6 +48,24 @@ pub enum PrometheusError {
 }
 
 type Result<T> = std::result::Result<T, PrometheusError>;
+
+impl PrometheusError {
+    /// How long the server asked to be left alone, for an error reply that said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PrometheusError::Api { retry_after, .. } | PrometheusError::Status { retry_after, .. } => *retry_after,
+            PrometheusError::Query { source, .. } => source.retry_after(),
+            _ => None,
+        }
+    }
+
+    fn with_retry_after(mut self, asked: Option<Duration>) -> Self {
+        if let PrometheusError::Api { retry_after, .. } | PrometheusError::Status { retry_after, .. } = &mut self {
+            *retry_after = asked;
+        }
+        self
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,11 +117,10 @@ pub struct Series {
 }
 
 /// A range query the source runs every poll; its points are named `name`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RangeQuery {
     pub name: String,
     pub expr: String,
-    #[serde(deserialize_with = "de_duration_required")]
     pub step: Duration,
 }
 
@@ -166,8 +184,8 @@ impl PrometheusClient {
 
     /// A GET whose reply is Prometheus' envelope; returns its `data`.
     async fn get(&self, url: &str, params: &[(&str, String)]) -> Result<Value> {
-        let (status, body) = send(url, self.http.get(url).query(params)).await?;
-        parse_envelope(url, status.as_u16(), &body)
+        let reply = send_reply(url, self.http.get(url).query(params)).await?;
+        parse_envelope(url, reply.status.as_u16(), &reply.body).map_err(|e| e.with_retry_after(reply.retry_after))
     }
 }
 
@@ -177,7 +195,12 @@ pub fn parse_envelope(url: &str, status: u16, body: &[u8]) -> Result<Value> {
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) if !(200..300).contains(&status) => {
-            return Err(PrometheusError::Status { url: url.to_string(), status, body: snippet(body) })
+            return Err(PrometheusError::Status {
+                url: url.to_string(),
+                status,
+                body: snippet(body),
+                retry_after: None,
+            })
         }
         Err(e) => return Err(decode(url, &format!("{e}: {}", snippet(body)))),
     };
@@ -193,9 +216,10 @@ pub fn parse_envelope(url: &str, status: u16, body: &[u8]) -> Result<Value> {
             status,
             error_type: v.get("errorType").and_then(Value::as_str).unwrap_or("unknown").to_string(),
             message: v.get("error").and_then(Value::as_str).unwrap_or_default().to_string(),
+            retry_after: None,
         }),
         _ if !(200..300).contains(&status) => {
-            Err(PrometheusError::Status { url: url.to_string(), status, body: snippet(body) })
+            Err(PrometheusError::Status { url: url.to_string(), status, body: snippet(body), retry_after: None })
         }
         _ => Err(decode(url, &format!("no status in the reply: {}", snippet(body)))),
     }
@@ -360,8 +384,8 @@ fn series(url: &str, s: &Value) -> Result<Series> {
 /// Series labels plus `service`, `region` and `host` lifted the way alert labels are.
 pub fn lift_series_labels(mut labels: BTreeMap<String, String>) -> BTreeMap<String, String> {
     let pick = |keys: &[&str]| keys.iter().find_map(|k| labels.get(*k).filter(|v| !v.is_empty()).cloned());
-    let service = pick(&["service", "service_name", "app", "job"]).map(|s| s.to_lowercase());
-    let region = pick(&["region", "cloud_region"]).map(|s| s.to_lowercase());
+    let service = crate::model::service_label_in(&labels, None).map(|(_, s)| s);
+    let region = crate::model::region_label(&labels).map(|(_, r)| r);
     let host = pick(&["host", "instance", "pod", "node"]);
     if let Some(s) = service {
         labels.insert("service".into(), s);
@@ -469,10 +493,9 @@ impl PromSourceOptions {
         }
     }
 
-    fn backoff(&self) -> Backoff {
-        let base = self.interval.clamp(Duration::from_millis(200), Duration::from_secs(1));
-        let cap = (self.interval * 4).clamp(Duration::from_secs(5), Duration::from_secs(300));
-        Backoff::new(base, cap)
+    /// Pacing and health: retries from about a second, capped near a few intervals.
+    pub fn pull(&self) -> PullOptions {
+        PullOptions::alerting(self.interval, self.down_after_failures, self.down_after)
     }
 
     /// Rejects queries that cannot run: empty names or expressions, zero steps, duplicates.
@@ -537,8 +560,56 @@ async fn poll(client: &PrometheusClient, cursor: &mut PromCursor, opts: &PromSou
     out
 }
 
+/// Every part of a round failed; each says why.
+#[derive(Debug)]
+pub struct PollErrors(Vec<PrometheusError>);
+
+impl std::fmt::Display for PollErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    }
+}
+
+/// Prometheus as a pull source: rule alerts and range queries, resumed from a [`PromCursor`].
+pub struct PrometheusSource {
+    client: PrometheusClient,
+    opts: PromSourceOptions,
+    state: PromCursor,
+}
+
+impl PrometheusSource {
+    pub fn new(client: PrometheusClient, opts: PromSourceOptions, cursor: Option<&str>) -> Self {
+        PrometheusSource { client, opts, state: PromCursor::from_cursor(cursor) }
+    }
+}
+
+impl Source for PrometheusSource {
+    type Error = PollErrors;
+
+    fn kind(&self) -> &'static str {
+        "prometheus"
+    }
+
+    async fn fetch(&mut self) -> std::result::Result<Fetched, PollErrors> {
+        let before = self.state.clone();
+        let Poll { signals, errors, parts } = poll(&self.client, &mut self.state, &self.opts).await;
+        // A window that brought no points still moves the cursor: saved, so a restart does not ask again.
+        let cursor = (!signals.is_empty() || self.state != before).then(|| self.state.to_cursor());
+        if !errors.is_empty() && errors.len() == parts {
+            return Err(PollErrors(errors));
+        }
+        let mut fetched = Fetched::new(signals, cursor);
+        fetched.partial = (!errors.is_empty()).then(|| PollErrors(errors).to_string());
+        Ok(fetched)
+    }
+
+    fn retry_after(e: &PollErrors) -> Option<Duration> {
+        e.0.iter().filter_map(PrometheusError::retry_after).max()
+    }
+}
+
 /// The pull source: every `interval`, firing alerts and new range-query points. Runs until
-/// the collector drops its receiver; cancel it by aborting the task.
+/// the collector drops its receiver.
 pub async fn run(
     client: PrometheusClient,
     name: String,
@@ -546,52 +617,26 @@ pub async fn run(
     cursor: Option<String>,
     tx: mpsc::Sender<SourceEvent>,
 ) {
-    let mut state = PromCursor::from_cursor(cursor.as_deref());
-    let mut health = HealthTracker::new(opts.down_after_failures, opts.down_after);
-    let mut backoff = opts.backoff();
+    run_until(client, name, opts, cursor, tx, std::future::pending()).await;
+}
+
+/// [`run`] that also stops at `shutdown`.
+pub async fn run_until(
+    client: PrometheusClient,
+    name: String,
+    opts: PromSourceOptions,
+    cursor: Option<String>,
+    tx: mpsc::Sender<SourceEvent>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     if let Err(e) = opts.validate() {
         // A config error never heals by retrying: report the source down and stop.
         report(&tx, &name, HealthTracker::new(1, Duration::ZERO).failure(Utc::now(), e.to_string())).await;
         return;
     }
-    loop {
-        let before = state.clone();
-        let Poll { signals, errors, parts } = poll(&client, &mut state, &opts).await;
-        if !signals.is_empty() || state != before {
-            let mut batch = Batch::new(&name, signals);
-            batch.cursor = Some(state.to_cursor());
-            if tx.send(SourceEvent::Batch(batch)).await.is_err() {
-                return;
-            }
-        }
-        let now = Utc::now();
-        let wait = if errors.is_empty() {
-            backoff.reset();
-            if !report(&tx, &name, health.success(now)).await {
-                return;
-            }
-            opts.interval
-        } else {
-            let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            tracing::warn!(source = %name, error = %message, "prometheus poll failed");
-            if !report(&tx, &name, health.failure(now, message)).await {
-                return;
-            }
-            // Part of it worked: keep the normal pace so one bad query does not slow the rest.
-            if errors.len() < parts {
-                opts.interval
-            } else {
-                backoff.next_delay()
-            }
-        };
-        if tx.send(SourceEvent::Polled { source: name.clone() }).await.is_err() {
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = tx.closed() => return,
-        }
-    }
+    let pace = opts.pull();
+    let source = PrometheusSource::new(client, opts, cursor.as_deref());
+    pull::run(source, &name, pace, &tx, shutdown).await;
 }
 
 /// RFC 3339 with milliseconds, as Prometheus and Alertmanager write times.
@@ -700,8 +745,5 @@ mod tests {
         assert!(o.validate().is_err());
         o.queries = vec![q(1)];
         assert!(o.validate().is_ok());
-        let parsed: RangeQuery =
-            serde_json::from_value(serde_json::json!({"name": "n", "expr": "up", "step": "30s"})).unwrap();
-        assert_eq!(parsed.step, Duration::from_secs(30));
     }
 }

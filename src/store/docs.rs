@@ -8,7 +8,7 @@ use tantivy::TantivyDocument;
 
 use super::schema::Fields;
 use super::tokenizer;
-use crate::model::{LogRecord, RecordKind, Resource, Severity, Span};
+use crate::model::{LogRecord, RecordId, RecordKind, Resource, Severity, Span};
 
 fn tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(i64::MAX))
@@ -142,13 +142,13 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
 /// A stored record as the CLI, the copilot and the UI read it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
-    pub id: String,
+    pub id: RecordId,
     #[serde(serialize_with = "ser_rfc3339")]
     pub timestamp: DateTime<Utc>,
     #[serde(skip)]
-    pub kind: String,
+    pub kind: RecordKind,
     pub service: Option<String>,
-    pub severity: String,
+    pub severity: Severity,
     #[serde(skip)]
     pub region: Option<String>,
     #[serde(skip)]
@@ -183,11 +183,11 @@ pub fn hit_from_doc(f: &Fields, doc: &TantivyDocument) -> Hit {
         }
     }
     Hit {
-        id: text(f.id).unwrap_or_default(),
+        id: text(f.id).and_then(|t| RecordId::from_hex(&t)).unwrap_or(RecordId(0)),
         timestamp,
-        kind: text(f.kind).unwrap_or_default(),
+        kind: if text(f.kind).as_deref() == Some("span") { RecordKind::Span } else { RecordKind::Log },
         service: text(f.service),
-        severity: text(f.severity).unwrap_or_else(|| "unspecified".into()),
+        severity: text(f.severity).and_then(|t| Severity::parse(&t)).unwrap_or(Severity::Unspecified),
         region: text(f.region),
         host: text(f.host),
         body: text(f.body).unwrap_or_default(),

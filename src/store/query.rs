@@ -1,6 +1,6 @@
 //! The search language: words, "phrases", AND / OR / NOT (and `-word`), parentheses,
 //! `field:value` for service, severity (or level), region, host, trace_id, span_id,
-//! kind and id, `level:>=warn`, `word*` prefixes, and `dotted.attribute:value` for any
+//! kind and id, `level:>=warn`, `word*` prefixes, and `dotted.attribute:value` (or `key:value`) for any
 //! record or resource attribute. Words next to each other must all match.
 
 use std::ops::Bound;
@@ -63,6 +63,14 @@ fn field_prefix(word: &str) -> Option<(String, &str)> {
     } else {
         None
     }
+}
+
+/// `key:value` with an identifier key that is neither a known field nor dotted (those are fields for sure).
+fn loose_attribute(word: &str) -> Option<(String, &str)> {
+    let (name, value) = word.split_once(':')?;
+    let is_ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    (is_ident && !value.is_empty()).then(|| (name.to_ascii_lowercase(), value))
 }
 
 fn lex(input: &str) -> Result<Vec<Tok>, QueryError> {
@@ -393,6 +401,11 @@ fn term_query(field: Option<&str>, text: &str, phrase: bool, f: &Fields) -> Resu
         // A bare word is looked for in the body and in the record's attribute values and ids.
         None => {
             let mut alts = vec![(Occur::Should, text_query(f.text, None, text, phrase)?)];
+            // `customer:c-981`: an attribute without a dot in its name reads the same as a word with a colon in
+            // it (`db:5432`, `ERROR:x`), so it is looked for both ways.
+            if let Some((key, value)) = loose_attribute(text).filter(|_| !phrase) {
+                alts.push((Occur::Should, text_query(f.text, Some(&key), value, false)?));
+            }
             // A bare trace or span id finds the records that carry it.
             if !phrase && (16..=32).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit()) {
                 alts.push((Occur::Should, raw_term(f.trace_id, &lower)));

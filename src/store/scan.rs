@@ -13,7 +13,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 use super::docs::hit_from_doc;
 use super::schema::Fields;
 use super::{Result, StoreError};
-use crate::model::{LogRecord, RecordId, Resource, Severity, Span, SpanKind};
+use crate::model::{LogRecord, RecordKind, Resource, Span, SpanKind};
 
 fn term(f: &Fields, t: DateTime<Utc>) -> Term {
     Term::from_field_date(f.timestamp, tantivy::DateTime::from_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(0)))
@@ -54,8 +54,8 @@ pub fn records(
                 Arc::new(r)
             })
             .clone();
-        let id = u128::from_str_radix(&hit.id, 16).map(RecordId).unwrap_or(RecordId(0));
-        if hit.kind == "span" {
+        let id = hit.id;
+        if hit.kind == RecordKind::Span {
             let attr = |k: &str| hit.attributes.get(k).and_then(Value::as_str).unwrap_or("");
             let kind = match attr("span.kind") {
                 "server" => SpanKind::Server,
@@ -85,7 +85,7 @@ pub fn records(
             logs.push(LogRecord {
                 id,
                 timestamp: hit.timestamp,
-                severity: Severity::parse(&hit.severity).unwrap_or(Severity::Unspecified),
+                severity: hit.severity,
                 body: hit.body,
                 time_span: None,
                 resource,

@@ -11,6 +11,10 @@ use rusqlite::{params, Connection};
 use super::{Result, StoreError};
 use crate::model::{Alert, MetricKind, MetricPoint};
 
+pub mod audit;
+
+pub use audit::{AuditEvent, AuditKind};
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
@@ -227,20 +231,21 @@ impl StateDb {
         Ok(out)
     }
 
-    /// Where a source resumes: saved by the collector only after what the source sent before it is committed.
-    /// Appends to the audit log; returns the row's sequence number. Rows are never changed
-    /// or deleted, retention included.
-    pub fn append_audit(&self, kind: &str, actor: &str, detail: &serde_json::Value) -> Result<i64> {
+    /// Appends to the audit log: the one place a row is written. Returns the row's sequence
+    /// number. Rows are never changed or deleted, retention included.
+    pub fn append_audit(&self, actor: &str, event: &AuditEvent) -> Result<i64> {
+        let detail = event.detail().map_err(|e| (self.err())(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         self.conn
             .execute(
                 "INSERT INTO audit (ts, kind, actor, detail) VALUES (?1, ?2, ?3, ?4)",
-                params![nanos(Utc::now()), kind, actor, detail.to_string()],
+                params![nanos(Utc::now()), event.kind().as_str(), actor, detail.to_string()],
             )
             .map_err(self.err())?;
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// The audit log, oldest first; `kind` filters when given.
+    /// The audit log, oldest first; `kind` filters when given (a kind this version does not
+    /// write finds nothing). [`AuditRow::event`] reads a row typed.
     pub fn audit(&self, kind: Option<&str>) -> Result<Vec<AuditRow>> {
         let mut stmt = self
             .conn
@@ -261,6 +266,7 @@ impl StateDb {
         rows.collect::<std::result::Result<_, _>>().map_err(self.err())
     }
 
+    /// Where a source resumes: saved by the collector only after what the source sent before it is committed.
     pub fn cursor(&self, source: &str) -> Result<Option<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT cursor FROM cursors WHERE source = ?1").map_err(self.err())?;
         let mut rows = stmt.query_map([source], |r| r.get::<_, String>(0)).map_err(self.err())?;

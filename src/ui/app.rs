@@ -26,15 +26,15 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::keys::Keymap;
 use super::theme::{Depth, Theme};
-use super::{chart, rows, update, Action, HitRow, SearchResults, SourceStatus, State, Task};
-use crate::cmd::Ctx;
-use crate::copilot::agent::{self, AgentEvent, AgentOptions};
+use super::{chart, rows, update, Action, HitRow, SearchResults, SourceState, SourceStatus, State, Task};
+use crate::copilot::agent::AgentEvent;
 use crate::copilot::chat::{ChatEvent, Effect, RequestId};
-use crate::copilot::redact::Redactor;
+use crate::copilot::offline::Answer;
 use crate::copilot::tools::StoreTools;
-use crate::store::search::{self, SearchRequest};
-use crate::store::state::{actor, StateDb};
-use crate::store::Store;
+use crate::engine::ask::Llm;
+use crate::engine::runbooks::ConfirmedBy;
+use crate::engine::search::SearchIndex;
+use crate::engine::Engine;
 
 /// Hits a search brings back; the list shows the newest.
 const HITS: usize = 500;
@@ -60,6 +60,10 @@ struct Stats {
     key_to_frame_ms: Vec<f64>,
 }
 
+#[allow(
+    clippy::let_underscore_must_use,
+    reason = "restoring the terminal on exit is best effort: there is nothing left to tell"
+)]
 fn restore_terminal(mouse: bool) {
     let mut out = std::io::stdout();
     if mouse {
@@ -90,40 +94,28 @@ impl Drop for TerminalGuard {
     }
 }
 
-fn health_state(json: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(json) {
-        Ok(serde_json::Value::Object(m)) => m.get("state").and_then(|s| s.as_str()).unwrap_or("unknown").to_string(),
-        Ok(serde_json::Value::String(s)) => s,
-        _ => "unknown".into(),
-    }
-}
-
-/// Shared by the tasks: the context and an index reader that reloads on commits.
+/// Shared by the tasks: the engine and an index reader that reloads on commits.
 struct Shared {
-    ctx: Ctx,
+    engine: Engine,
     /// Opened off the loop, after the first frame: on a cold page cache a large index
     /// takes seconds to open, and the screen must not wait for it.
-    index: std::sync::OnceLock<Result<(Store, tantivy::IndexReader), String>>,
+    index: std::sync::OnceLock<Result<SearchIndex, String>>,
     /// Bumped by the replay on every commit; the loader re-analyses only when it moved.
     generation: AtomicU64,
     stop: Arc<AtomicBool>,
     /// The tools of each question the LLM is answering (they hold its store snapshot).
     tools: Mutex<HashMap<RequestId, Arc<StoreTools>>>,
-    llm: Option<(crate::copilot::llm::LlmClient, crate::copilot::prompts::Prompts)>,
+    llm: Option<Llm>,
 }
 
 impl Shared {
-    fn index(&self) -> anyhow::Result<&(Store, tantivy::IndexReader)> {
-        let opened = self.index.get_or_init(|| {
-            let store = Store::open(&self.ctx.data_dir).map_err(|e| format!("cannot open the index: {e}"))?;
-            let reader = store.reader().map_err(|e| format!("cannot read the index: {e}"))?;
-            Ok((store, reader))
-        });
+    fn index(&self) -> anyhow::Result<&SearchIndex> {
+        let opened = self.index.get_or_init(|| self.engine.open_index().map_err(|e| format!("{e:#}")));
         opened.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
 }
 
-pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn run(engine: Engine, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     use std::io::IsTerminal as _;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -131,23 +123,15 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
             "the terminal UI needs a terminal on stdin and stdout; in scripts use the commands (search, incidents, ask, runbooks; see --help)"
         );
     }
-    let ui = ctx.config.ui.clone();
+    let ui = engine.config.ui.clone();
     let depth = Depth::detect();
     let theme_name = theme.unwrap_or(&ui.theme).to_string();
     let mut theme = load_theme(&theme_name, depth)?;
     let keys = Keymap::new(&ui.keys)?;
-    let llm = match &ctx.config.llm {
-        Some(section) => Some(crate::cmd::ask::llm(section)?),
-        None => None,
-    };
-    let shared = Arc::new(Shared {
-        ctx,
-        index: std::sync::OnceLock::new(),
-        generation: AtomicU64::new(1),
-        stop: Arc::new(AtomicBool::new(false)),
-        tools: Mutex::new(HashMap::new()),
-        llm,
-    });
+    let (tx, rx) = unbounded_channel::<(Msg, Option<Instant>)>();
+    let sink = tx.clone();
+    let effects = Effects::new(engine, move |a| act(&sink, a))?;
+    let shared = effects.shared.clone();
 
     // The terminal comes back on a panic too, before the message is printed.
     let mouse = ui.mouse;
@@ -163,16 +147,15 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
     terminal.clear()?;
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (tx, rx) = unbounded_channel::<(Msg, Option<Instant>)>();
     let mut state = State::new(Utc::now());
     let size = terminal.size()?;
     state.size = (size.width, size.height);
     state.chat.chat.llm = shared.llm.is_some();
-    state.llm = if shared.llm.is_some() { "ready".into() } else { "off".into() };
-    state.feed = format!("data dir {}", shared.ctx.data_dir.display());
+    state.llm = state.chat.llm_state();
+    state.feed = format!("data dir {}", shared.engine.data_dir.display());
     if let Mode::Demo { .. } = mode {
         state.feed = "demo: generating the simulated incident".into();
-        state.now = crate::sim::replay::demo_spec().start;
+        state.now = Engine::demo_start();
     }
 
     let clock: Arc<Mutex<Option<DateTime<Utc>>>> = Arc::new(Mutex::new(None));
@@ -182,7 +165,7 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
     let mut threads = Vec::new();
     match mode {
         Mode::Demo { speed } => threads.push(spawn_replay(&shared, tx.clone(), clock.clone(), speed)),
-        Mode::Live if !shared.ctx.config.source.is_empty() => threads.push(spawn_sources(&shared)),
+        Mode::Live if !shared.engine.config.source.is_empty() => threads.push(spawn_sources(&shared)),
         Mode::Live => {}
     }
     let mut stats = Stats::default();
@@ -191,19 +174,24 @@ pub fn run(ctx: Ctx, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode
         tokio::task::spawn_blocking(move || warm.index().map(|_| ()));
         let _loader = tokio::spawn(loader(shared.clone(), tx.clone(), clock.clone(), ui.refresh_ms));
         let _ticker = tokio::spawn(ticker(tx.clone(), clock.clone()));
-        let mut lp =
-            Loop { shared: shared.clone(), tx: tx.clone(), inflight: HashMap::new(), theme_depth: depth, mouse };
+        let mut lp = Loop { effects, theme_depth: depth, mouse };
         lp.run(&mut terminal, &mut state, &mut theme, &keys, rx, ui.max_fps, started, &mut stats).await
     });
     shared.stop.store(true, Ordering::Relaxed);
     drop(_guard);
     // The replay's writer commits what it has before the process ends; the sources stop.
     for t in threads {
+        #[allow(
+            clippy::let_underscore_must_use,
+            reason = "the sources' and replay's threads report their errors as actions; a panic was logged by the hook"
+        )]
         let _ = t.join();
     }
     rt.shutdown_timeout(Duration::from_millis(500));
     if let Some(path) = std::env::var_os("FIREWATCH_UI_STATS") {
-        let _ = std::fs::write(path, serde_json::to_vec(&stats)?);
+        // The benchmark script reads this file: a write that fails must say so.
+        std::fs::write(&path, serde_json::to_vec(&stats)?)
+            .with_context(|| format!("cannot write the UI stats to {}", path.to_string_lossy()))?;
     }
     code
 }
@@ -272,9 +260,7 @@ fn spawn_replay(
 ) -> std::thread::JoinHandle<()> {
     let shared = shared.clone();
     std::thread::spawn(move || {
-        let replay = crate::sim::replay::Replay::new(&crate::sim::replay::demo_spec(), speed);
-        let writer = crate::cmd::ingest::writer_config(&shared.ctx);
-        let result = replay.run(&shared.ctx.data_dir, writer, &shared.stop, |p| {
+        let result = shared.engine.replay_demo(speed, &shared.stop, |p| {
             if let Ok(mut c) = clock.lock() {
                 *c = Some(p.now);
             }
@@ -299,14 +285,7 @@ fn spawn_replay(
 fn spawn_sources(shared: &Arc<Shared>) -> std::thread::JoinHandle<()> {
     let shared = shared.clone();
     std::thread::spawn(move || {
-        let ctx = &shared.ctx;
-        let opts = crate::collector::Options {
-            once: false,
-            once_timeout: Duration::from_secs(60),
-            writer: crate::cmd::ingest::writer_config(ctx),
-            commit_interval: ctx.config.commit_interval(),
-        };
-        if let Err(e) = crate::collector::run(&ctx.data_dir, &ctx.config, &opts, shared.stop.clone()) {
+        if let Err(e) = shared.engine.collect_live(shared.stop.clone()) {
             tracing::error!(error = %format!("{e:#}"), "sources stopped");
         }
     })
@@ -327,7 +306,7 @@ async fn ticker(tx: Tx, clock: Arc<Mutex<Option<DateTime<Utc>>>>) {
 /// Re-analyses the data dir every `refresh_ms` (in the demo, only after new commits) and
 /// sends the incident rows and the sources' health.
 async fn loader(shared: Arc<Shared>, tx: Tx, clock: Arc<Mutex<Option<DateTime<Utc>>>>, refresh_ms: u64) {
-    let mut every = tokio::time::interval(Duration::from_millis(refresh_ms.max(100)));
+    let mut every = tokio::time::interval(Duration::from_millis(refresh_ms));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seen = 0;
     let mut last_full = Instant::now();
@@ -338,7 +317,7 @@ async fn loader(shared: Arc<Shared>, tx: Tx, clock: Arc<Mutex<Option<DateTime<Ut
         // 30 s for the clock: an idle UI on a bastion host should cost nothing.
         let gen = match replay {
             Some(_) => shared.generation.load(Ordering::Relaxed),
-            None => data_fingerprint(&shared.ctx.data_dir),
+            None => shared.engine.generation(),
         };
         let stale = replay.is_none() && last_full.elapsed() >= Duration::from_secs(30);
         if gen == seen && !stale {
@@ -350,15 +329,12 @@ async fn loader(shared: Arc<Shared>, tx: Tx, clock: Arc<Mutex<Option<DateTime<Ut
         let sh = shared.clone();
         let loaded =
             tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<super::IncidentRow>, Vec<SourceStatus>)> {
-                let ctx = &sh.ctx;
-                let analysis = crate::cmd::incidents::load_and_analyze(ctx, now, None)?;
-                let lib = crate::cmd::runbooks::library(ctx)?;
-                let known = crate::cmd::runbooks::known_names(ctx)?;
-                let rows = rows::rows(&analysis, &lib, &known, now);
-                let health = StateDb::open(&ctx.data_dir)?
-                    .health()?
+                let o = sh.engine.overview(now)?;
+                let rows = rows::rows(&o.analysis, &o.library, &o.known, now);
+                let health = o
+                    .health
                     .into_iter()
-                    .map(|h| SourceStatus { name: h.source, state: health_state(&h.health) })
+                    .map(|h| SourceStatus { name: h.source, state: SourceState::of_stored(&h.health) })
                     .collect();
                 Ok((rows, health))
             })
@@ -374,24 +350,8 @@ async fn loader(shared: Arc<Shared>, tx: Tx, clock: Arc<Mutex<Option<DateTime<Ut
     }
 }
 
-/// Changes when anything in the data dir was written: the index's commits and the state
-/// database (alerts, metrics, health) with its write-ahead log.
-fn data_fingerprint(dir: &std::path::Path) -> u64 {
-    let mut h = 0u64;
-    for f in ["index/meta.json", "state.db", "state.db-wal"] {
-        if let Ok(m) = std::fs::metadata(dir.join(f)) {
-            let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
-            h = h.rotate_left(17) ^ (t.as_nanos() as u64) ^ m.len();
-        }
-    }
-    h.max(1)
-}
-
 struct Loop {
-    shared: Arc<Shared>,
-    tx: Tx,
-    /// Chat requests being answered: cancelling one is aborting its task.
-    inflight: HashMap<RequestId, tokio::task::AbortHandle>,
+    effects: Effects,
     theme_depth: Depth,
     mouse: bool,
 }
@@ -440,16 +400,7 @@ impl Loop {
                 if Instant::now() >= due {
                     let t0 = Instant::now();
                     draw(terminal, state, theme, keys)?;
-                    let done = Instant::now();
-                    if stats.frames == 0 {
-                        stats.first_frame_ms = (done - started).as_secs_f64() * 1000.0;
-                    }
-                    stats.frames += 1;
-                    stats.draw_ms.push((done - t0).as_secs_f64() * 1000.0);
-                    for k in keys_waiting.drain(..) {
-                        stats.key_to_frame_ms.push((done - k).as_secs_f64() * 1000.0);
-                    }
-                    last_draw = Some(done);
+                    last_draw = Some(stats.frame_drawn(started, t0, &mut keys_waiting));
                     dirty = false;
                 }
             }
@@ -497,22 +448,7 @@ impl Loop {
                     keys_waiting.push(s);
                 }
             }
-            for task in u.tasks {
-                if let Task::Theme(name) = &task {
-                    match load_theme(name, self.theme_depth) {
-                        Ok(t) => {
-                            *theme = t;
-                            dirty = true;
-                        }
-                        Err(e) => {
-                            update(state, Action::Notice(format!("{e:#}")));
-                            dirty = true;
-                        }
-                    }
-                    continue;
-                }
-                self.start(task, state.now);
-            }
+            dirty |= self.start_tasks(u.tasks, state, theme);
         }
         if !stats.draw_ms.is_empty() {
             tracing::info!(
@@ -526,9 +462,76 @@ impl Loop {
         Ok(ExitCode::SUCCESS)
     }
 
-    fn start(&mut self, task: Task, now: DateTime<Utc>) {
+    /// Starts what an update asked for; a theme is applied here, the loop holding it.
+    /// Returns whether the screen must be redrawn.
+    fn start_tasks(&mut self, tasks: Vec<Task>, state: &mut State, theme: &mut Theme) -> bool {
+        let mut redraw = false;
+        for task in tasks {
+            if let Task::Theme(name) = &task {
+                match load_theme(name, self.theme_depth) {
+                    Ok(t) => *theme = t,
+                    Err(e) => {
+                        update(state, Action::Notice(format!("{e:#}")));
+                    }
+                }
+                redraw = true;
+                continue;
+            }
+            self.effects.start(task, state.now);
+        }
+        redraw
+    }
+}
+
+impl Stats {
+    /// Counts a frame drawn from `t0` until now, and the keys it answered; returns now.
+    fn frame_drawn(&mut self, started: Instant, t0: Instant, keys_waiting: &mut Vec<Instant>) -> Instant {
+        let done = Instant::now();
+        if self.frames == 0 {
+            self.first_frame_ms = (done - started).as_secs_f64() * 1000.0;
+        }
+        self.frames += 1;
+        self.draw_ms.push((done - t0).as_secs_f64() * 1000.0);
+        for k in keys_waiting.drain(..) {
+            self.key_to_frame_ms.push((done - k).as_secs_f64() * 1000.0);
+        }
+        done
+    }
+}
+
+/// Where a task's results go: the loop's channel, or a test's.
+type Sink = Arc<dyn Fn(Action) -> bool + Send + Sync>;
+
+/// The effect runner: starts the [`Task`]s that [`update`] returns, each on the tokio
+/// runtime it is called in, and sends what they find back as [`Action`]s. Everything it
+/// does goes through the [`Engine`], the same calls the commands make.
+pub struct Effects {
+    shared: Arc<Shared>,
+    sink: Sink,
+    /// Chat requests being answered: cancelling one is aborting its task.
+    inflight: HashMap<RequestId, tokio::task::AbortHandle>,
+}
+
+impl Effects {
+    /// The runner over `engine`, with the model of its `[llm]` if any; `sink` receives the
+    /// actions and says whether anyone still listens.
+    pub fn new(engine: Engine, sink: impl Fn(Action) -> bool + Send + Sync + 'static) -> anyhow::Result<Effects> {
+        let llm = engine.llm()?;
+        let shared = Arc::new(Shared {
+            engine,
+            index: std::sync::OnceLock::new(),
+            generation: AtomicU64::new(1),
+            stop: Arc::new(AtomicBool::new(false)),
+            tools: Mutex::new(HashMap::new()),
+            llm,
+        });
+        Ok(Effects { shared, sink: Arc::new(sink), inflight: HashMap::new() })
+    }
+
+    /// Starts `task`; must be called within a tokio runtime.
+    pub fn start(&mut self, task: Task, now: DateTime<Utc>) {
         let shared = self.shared.clone();
-        let tx = self.tx.clone();
+        let sink = self.sink.clone();
         match task {
             Task::Search { seq, query, fallback } => {
                 tokio::task::spawn_blocking(move || {
@@ -542,114 +545,45 @@ impl Loop {
                         }
                         (other, _) => other,
                     };
-                    let a = match found {
+                    sink(match found {
                         Ok(results) => Action::SearchDone { seq, results },
                         Err(e) => Action::SearchFailed { seq, error: format!("{e:#}") },
-                    };
-                    act(&tx, a);
+                    });
                 });
             }
             Task::Chart { seq, evidence } => {
                 tokio::task::spawn_blocking(move || {
                     let at = evidence.timestamp;
-                    let chart = StateDb::open(&shared.ctx.data_dir)
-                        .and_then(|db| db.metrics_between(at - chart::BEFORE, at + chart::AFTER))
-                        .map_err(|e| format!("cannot read metrics: {e}"))
+                    let chart = shared
+                        .engine
+                        .metrics_between(at - chart::BEFORE, at + chart::AFTER)
+                        .map_err(|e| format!("{e:#}"))
                         .and_then(|points| chart::metric_chart(&evidence, &points));
-                    act(&tx, Action::ChartDone { seq, chart });
+                    sink(Action::ChartDone { seq, chart });
                 });
             }
             Task::Chat(Effect::Analyze { id, question, now }) => {
                 let h = tokio::task::spawn_blocking(move || {
-                    let ev = match crate::cmd::ask::prepare(&shared.ctx, &question, now) {
+                    let ev = match shared.engine.prepare(&question, now) {
                         Ok(p) => {
                             if shared.llm.is_some() {
-                                let start = p.answer.interpretation.window.start;
-                                let tools = StoreTools::new(
-                                    p.store.fields,
-                                    p.searcher,
-                                    p.window,
-                                    start,
-                                    p.metrics,
-                                    &p.analysis,
-                                );
                                 if let Ok(mut m) = shared.tools.lock() {
-                                    m.insert(id, Arc::new(tools));
+                                    m.insert(id, p.tools());
                                 }
                             }
                             ChatEvent::Offline { id, answer: Box::new(p.answer) }
                         }
                         Err(e) => ChatEvent::OfflineFailed { id, error: format!("{e:#}") },
                     };
-                    act(&tx, Action::Chat(ev));
+                    sink(Action::Chat(ev));
                 });
                 self.inflight.insert(id, h.abort_handle());
             }
             Task::Chat(Effect::AskLlm { id, offline }) => {
                 let tools = shared.tools.lock().ok().and_then(|mut m| m.remove(&id));
                 let h = tokio::spawn(async move {
-                    let Some(((client, prompts), tools)) = shared.llm.as_ref().zip(tools) else {
-                        act(&tx, Action::Chat(ChatEvent::LlmFailed { id, error: "no LLM configured".into() }));
-                        return;
-                    };
-                    let mut redactor = Redactor::new(shared.ctx.config.redact);
-                    let who = actor();
-                    let endpoint = client.endpoint();
-                    let model = client.settings().model.clone();
-                    let db = match StateDb::open(&shared.ctx.data_dir) {
-                        Ok(db) => Mutex::new(db),
-                        Err(e) => {
-                            act(&tx, Action::Chat(ChatEvent::LlmFailed { id, error: format!("no audit log: {e}") }));
-                            return;
-                        }
-                    };
-                    // Every request, exactly as sent, before it is sent: no log row, no request.
-                    let audit = |body: &serde_json::Value| -> Result<(), String> {
-                        let db = db.lock().map_err(|_| "the audit log lock is poisoned".to_string())?;
-                        db.append_audit(
-                            "llm_request",
-                            &who,
-                            &serde_json::json!({"endpoint": endpoint, "model": model, "body": body}),
-                        )
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                    };
-                    let etx = tx.clone();
-                    let events = move |e: AgentEvent| {
-                        let ev = match e {
-                            AgentEvent::Token(text) => ChatEvent::Token { id, text },
-                            AgentEvent::ToolCall { name, .. } => ChatEvent::ToolCall { id, name },
-                            _ => return,
-                        };
-                        act(&etx, Action::Chat(ev));
-                    };
-                    let out = agent::ask(
-                        client,
-                        prompts,
-                        &offline,
-                        tools,
-                        &mut redactor,
-                        &audit,
-                        &events,
-                        &AgentOptions::default(),
-                    )
-                    .await;
-                    let ev = match out {
-                        Ok(answer) => {
-                            if let Ok(db) = db.lock() {
-                                let _ = db.append_audit(
-                                    "llm_answer",
-                                    &who,
-                                    &serde_json::json!({"question": redactor.clone().redact(&offline.question), "answer": answer.raw,
-                                        "incident": offline.incident, "steps": answer.steps, "tokens": answer.tokens,
-                                        "citations": answer.citations, "fallback": null, "tool_calls": answer.tool_calls}),
-                                );
-                            }
-                            ChatEvent::LlmDone { id, answer: Box::new(answer) }
-                        }
-                        Err(f) => ChatEvent::LlmFailed { id, error: f.error.to_string() },
-                    };
-                    act(&tx, Action::Chat(ev));
+                    let ev = ask_llm(&shared, id, &offline, tools, &sink).await;
+                    sink(Action::Chat(ev));
                 });
                 self.inflight.insert(id, h.abort_handle());
             }
@@ -665,32 +599,26 @@ impl Loop {
             Task::Chat(Effect::ShowEvidence(_)) | Task::Chat(Effect::Notice(_)) => {}
             Task::RunStep { incident, runbook, step } => {
                 tokio::task::spawn_blocking(move || {
-                    let result = crate::cmd::runbooks::run_confirmed(
-                        &shared.ctx,
-                        &runbook,
-                        step,
-                        incident.as_deref(),
-                        now,
-                        "tui: typed yes",
-                    );
+                    let result =
+                        shared.engine.run_confirmed(&runbook, step, incident.as_deref(), now, ConfirmedBy::Tui);
                     let (text, ok) = match result {
                         Ok(o) => {
                             let first = o.output.lines().next().unwrap_or("").to_string();
-                            let t = crate::cmd::runbooks::outcome_text(&o);
+                            let t = crate::engine::runbooks::outcome_text(&o);
                             (if first.is_empty() { t } else { format!("{t}: {first}") }, o.ok())
                         }
                         Err(e) => (format!("not run: {e:#}"), false),
                     };
-                    act(&tx, Action::StepDone { runbook, step, text, ok });
+                    sink(Action::StepDone { runbook, step, text, ok });
                 });
             }
             Task::Export { incident } => {
                 tokio::task::spawn_blocking(move || {
-                    let msg = match export(&shared.ctx, &incident, now) {
+                    let msg = match shared.engine.export_postmortem(&incident, now) {
                         Ok(path) => format!("postmortem draft written to {}", path.display()),
                         Err(e) => format!("cannot export {incident}: {e:#}"),
                     };
-                    act(&tx, Action::Notice(msg));
+                    sink(Action::Notice(msg));
                 });
             }
             // Applied by the loop, which holds the theme.
@@ -699,18 +627,34 @@ impl Loop {
     }
 }
 
-fn export(ctx: &Ctx, incident: &str, now: DateTime<Utc>) -> anyhow::Result<std::path::PathBuf> {
-    let analysis = crate::cmd::incidents::load_and_analyze(ctx, now, None)?;
-    let inc = analysis
-        .incidents
-        .iter()
-        .find(|i| i.id == incident)
-        .ok_or_else(|| anyhow::anyhow!("no incident {incident}"))?;
-    let audit = StateDb::open(&ctx.data_dir)?.audit(None)?;
-    let md = crate::cmd::postmortem::render(inc, &analysis, &audit, now);
-    let path = ctx.data_dir.join(format!("postmortem-{incident}.md"));
-    std::fs::write(&path, md)?;
-    Ok(path)
+/// The chat pane's question to the model, through the engine (redaction and the audit log
+/// inside); streamed text and tool calls go to the pane as they come.
+async fn ask_llm(
+    shared: &Shared,
+    id: RequestId,
+    offline: &Answer,
+    tools: Option<Arc<StoreTools>>,
+    sink: &Sink,
+) -> ChatEvent {
+    let Some((llm, tools)) = shared.llm.as_ref().zip(tools) else {
+        return ChatEvent::LlmFailed { id, error: "no LLM configured".into() };
+    };
+    let events = |e: AgentEvent| {
+        let ev = match e {
+            AgentEvent::Token(text) => ChatEvent::Token { id, text },
+            AgentEvent::ToolCall { name, .. } => ChatEvent::ToolCall { id, name },
+            _ => return,
+        };
+        sink(Action::Chat(ev));
+    };
+    match shared.engine.ask_llm(llm, offline, tools, &events).await {
+        Ok(asked) => match asked.answer {
+            Ok(answer) => ChatEvent::LlmDone { id, answer: Box::new(answer) },
+            Err(f) => ChatEvent::LlmFailed { id, error: f.error.to_string() },
+        },
+        // The audit log could not record the exchange: no answer is given.
+        Err(e) => ChatEvent::LlmFailed { id, error: format!("{e:#}") },
+    }
 }
 
 /// A search with its count and a histogram of the hits over the two hours before `now`.
@@ -721,23 +665,9 @@ fn run_search(
     now: DateTime<Utc>,
 ) -> anyhow::Result<SearchResults> {
     let t0 = Instant::now();
-    let (store, reader) = shared.index()?;
-    let searcher = reader.searcher();
-    let f = &store.fields;
-    let req =
-        SearchRequest { query: query.to_string(), since: window.map(|w| w.0), until: window.map(|w| w.1), limit: HITS };
-    let result = search::search(f, &searcher, &req)?;
-    let total = search::count(f, &searcher, &req)?;
-    let to = now;
-    let from = to - chrono::Duration::hours(2);
-    let step = (to - from) / BUCKETS as i32;
-    let mut histogram = Vec::with_capacity(BUCKETS);
-    for b in 0..BUCKETS as i32 {
-        let since = from + step * b;
-        let r = SearchRequest { query: query.to_string(), since: Some(since), until: Some(since + step), limit: 1 };
-        histogram.push(search::count(f, &searcher, &r)?);
-    }
-    let hits = result
+    let span = (now - chrono::Duration::hours(2), now);
+    let found = shared.index()?.search(query, window, HITS, span, BUCKETS)?;
+    let hits = found
         .hits
         .into_iter()
         .map(|h| HitRow {
@@ -750,10 +680,10 @@ fn run_search(
         .collect();
     Ok(SearchResults {
         hits,
-        total,
-        terms: result.highlights,
-        histogram,
-        span: Some((from, to)),
+        total: found.total,
+        terms: found.highlights,
+        histogram: found.histogram,
+        span: Some(found.span),
         millis: t0.elapsed().as_millis() as u64,
         fallback: None,
     })

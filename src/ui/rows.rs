@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::analysis::incidents::{timeline, Analysis, Incident};
+use crate::model::{IncidentStatus, Severity};
 use crate::runbooks::exec::action;
 use crate::runbooks::params::fill;
 use crate::runbooks::suggest::{facts, suggest};
@@ -25,7 +26,7 @@ pub struct TimelineEntry {
 pub struct AlertLine {
     pub alertname: String,
     pub service: String,
-    pub severity: String,
+    pub severity: Severity,
     pub firing: bool,
     pub starts_at: DateTime<Utc>,
     pub summary: String,
@@ -95,8 +96,8 @@ pub struct IncidentRow {
     pub id: String,
     pub title: String,
     pub firing: bool,
-    /// critical, warning, or info: the worst of its alerts.
-    pub severity: String,
+    /// The worst of its alerts'.
+    pub severity: Severity,
     pub services: Vec<String>,
     pub regions: Vec<String>,
     pub started_at: DateTime<Utc>,
@@ -106,27 +107,19 @@ pub struct IncidentRow {
     pub detail: Arc<Detail>,
 }
 
-pub fn severity_rank(s: &str) -> u8 {
-    match s {
-        "critical" | "page" => 3,
-        "warning" => 2,
-        _ => 1,
-    }
-}
-
 impl IncidentRow {
     pub fn from_incident(i: &Incident) -> Self {
         let severity = i
             .alerts
             .iter()
             .filter_map(|a| a.labels.get("severity"))
-            .max_by_key(|s| severity_rank(s))
-            .cloned()
-            .unwrap_or_else(|| "info".into());
+            .map(|s| Severity::of_alert(s))
+            .max()
+            .unwrap_or(Severity::Info);
         IncidentRow {
             id: i.id.clone(),
             title: i.title.clone(),
-            firing: i.status == "firing",
+            firing: i.status == IncidentStatus::Firing,
             severity,
             services: i.services.clone(),
             regions: i.regions.clone(),
@@ -231,7 +224,7 @@ pub fn rows(
                     .map(|a| AlertLine {
                         alertname: a.alertname.clone(),
                         service: a.labels.get("service").cloned().unwrap_or_else(|| "-".into()),
-                        severity: a.labels.get("severity").cloned().unwrap_or_else(|| "info".into()),
+                        severity: a.labels.get("severity").map_or(Severity::Info, |s| Severity::of_alert(s)),
                         firing: a.ends_at.is_none_or(|e| e > now),
                         starts_at: a.starts_at,
                         summary: a.summary.clone().unwrap_or_default(),

@@ -6,13 +6,14 @@ use chrono::{TimeZone, Utc};
 
 use super::*;
 use crate::copilot::chat::{ChatEvent, Status};
+use crate::model::Severity;
 
 fn row(id: &str, firing: bool, min: u32) -> IncidentRow {
     IncidentRow {
         id: id.into(),
         title: format!("t {id}"),
         firing,
-        severity: if firing { "critical".into() } else { "warning".into() },
+        severity: if firing { Severity::Fatal } else { Severity::Warn },
         services: vec![format!("svc-{id}")],
         regions: vec![],
         started_at: Utc.with_ymd_and_hms(2026, 11, 20, 15, min, 0).unwrap(),
@@ -39,7 +40,7 @@ fn moving_is_bounded_and_the_selection_follows_its_incident() {
     assert_eq!(s.selected_incident().unwrap().id, "a");
     assert!(!update(&mut s, Action::Down).redraw);
     // The same list again changes nothing and draws nothing.
-    let same = s.incidents.clone();
+    let same = s.incidents.rows.clone();
     assert!(!update(&mut s, Action::Incidents(same)).redraw);
     update(&mut s, Action::Incidents(vec![row("x", true, 9), row("a", true, 1), row("c", false, 3)]));
     assert_eq!(s.selected_incident().unwrap().id, "a", "the selection stays on its incident");
@@ -55,7 +56,7 @@ fn moving_is_bounded_and_the_selection_follows_its_incident() {
 fn filter_and_sort_narrow_and_order_the_list() {
     let mut s = State::new(Utc::now());
     update(&mut s, Action::Incidents(vec![row("a", false, 9), row("b", true, 1), row("c", true, 3)]));
-    let ids = |s: &State| s.visible.iter().map(|&i| s.incidents[i].id.clone()).collect::<Vec<_>>();
+    let ids = |s: &State| s.incidents.visible.iter().map(|&i| s.incidents.rows[i].id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&s), ["c", "b", "a"], "open first, then newest");
     update(&mut s, Action::Sort);
     assert_eq!(ids(&s), ["a", "c", "b"], "newest");
@@ -84,7 +85,7 @@ fn a_query_is_searched_remembered_and_recalled() {
     let hit = HitRow {
         timestamp: Utc::now(),
         service: "a".into(),
-        severity: "error".into(),
+        severity: Severity::Error,
         body: "x".into(),
         trace_id: Some("abc".into()),
     };
@@ -141,6 +142,7 @@ fn the_chat_asks_cites_opens_and_cancels() {
             symptom: None,
             window: crate::copilot::interpret::Window { start: Utc::now(), end: Utc::now() },
             notes: vec![],
+            anchor: None,
         },
         root_cause: None,
         candidates: vec![],
@@ -156,7 +158,7 @@ fn the_chat_asks_cites_opens_and_cancels() {
     typed(&mut s, "why is checkout slow");
     update(&mut s, Action::Submit);
     update(&mut s, Action::Chat(ChatEvent::Offline { id: 2, answer: Box::new(answer) }));
-    assert_eq!(cited_ids(&s), ["E1"]);
+    assert_eq!(s.chat.cited_ids(), ["E1"]);
     let u = update(&mut s, Action::Open);
     assert!(u.tasks.is_empty(), "no citation picked yet");
     update(&mut s, Action::NextMatch);
@@ -253,4 +255,46 @@ fn control_characters_never_enter_a_field_and_ticks_redraw_per_minute() {
     assert_eq!(s.chat.input, "a");
     assert!(!update(&mut s, Action::Tick(Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 30).unwrap())).redraw);
     assert!(update(&mut s, Action::Tick(Utc.with_ymd_and_hms(2026, 11, 20, 15, 1, 0).unwrap())).redraw);
+}
+
+#[test]
+fn sorting_by_severity_reads_every_alert_word_the_same_way() {
+    let mut s = State::new(Utc::now());
+    let mut rows = vec![row("w", true, 4), row("p", true, 1), row("e", true, 2), row("i", true, 3)];
+    for (r, label) in rows.iter_mut().zip(["warning", "page", "error", "info"]) {
+        r.severity = Severity::of_alert(label);
+    }
+    update(&mut s, Action::Incidents(rows));
+    for _ in 0..2 {
+        update(&mut s, Action::Sort);
+    }
+    assert_eq!(s.incidents.sort, Sort::Severity);
+    let ids: Vec<&str> = s.incidents.visible.iter().map(|&i| s.incidents.rows[i].id.as_str()).collect();
+    assert_eq!(ids, ["p", "e", "w", "i"], "page is critical, then error, warning, info");
+    // The filter matches the word shown, whatever word the alert used.
+    update(&mut s, Action::StartSearch);
+    typed(&mut s, "critical");
+    assert_eq!(s.selected_incident().map(|r| r.id.as_str()), Some("p"));
+    assert_eq!(s.incidents.visible.len(), 1);
+}
+
+/// The status bar reads the rows the collector stores, whatever state they hold, and a row it
+/// cannot read is shown as unknown rather than as healthy.
+#[test]
+fn stored_health_rows_become_source_states() {
+    use crate::sources::feed::Health;
+    let at = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap();
+    let stored = |h: &Health| serde_json::to_string(h).unwrap();
+    let cases = [
+        (Health::Starting, SourceState::Starting),
+        (Health::Ok { since: at }, SourceState::Ok),
+        (Health::Degraded { since: at, error: "timeout".into() }, SourceState::Degraded),
+        (Health::Down { since: at, error: "refused".into() }, SourceState::Down),
+    ];
+    for (health, state) in cases {
+        assert_eq!(SourceState::of_stored(&stored(&health)), state, "{health:?}");
+    }
+    assert_eq!(SourceState::of_stored("{\"state\":\"sleeping\"}"), SourceState::Unknown);
+    assert_eq!(SourceState::of_stored("not json"), SourceState::Unknown);
+    assert_eq!(SourceState::Degraded.to_string(), "degraded");
 }

@@ -10,7 +10,8 @@ use ratatui::Frame;
 
 use super::keys::Keymap;
 use super::theme::Theme;
-use super::{panes, Focus, Pane, State, MIN_SIZE};
+use super::{panes, Focus, LlmState, Pane, SourceState, State, MIN_SIZE};
+use crate::model::Severity;
 
 /// Text from telemetry, with control characters and escape sequences made visible.
 pub fn safe(text: &str) -> String {
@@ -21,10 +22,10 @@ pub fn block<'a>(t: &Theme, title: String) -> Block<'a> {
     Block::default().borders(Borders::ALL).border_style(t.border).title(Span::styled(title, t.text))
 }
 
-pub fn severity_style(t: &Theme, sev: &str) -> Style {
+pub fn severity_style(t: &Theme, sev: Severity) -> Style {
     match sev {
-        "critical" | "page" | "fatal" | "error" => t.critical,
-        "warning" | "warn" => t.warning,
+        Severity::Fatal | Severity::Error => t.critical,
+        Severity::Warn => t.warning,
         _ => t.muted,
     }
 }
@@ -117,8 +118,8 @@ pub fn target(s: &State, x: u16, y: u16) -> Option<Target> {
         return None;
     }
     match s.pane {
-        Pane::Incidents => panes::incidents::row_at(s, body, y).map(Target::Row),
-        Pane::Search => panes::search::hit_at(s, body, y).map(Target::Row),
+        Pane::Incidents => panes::incidents::row_at(&s.incidents, body, y).map(Target::Row),
+        Pane::Search => panes::search::hit_at(&s.search, body, y).map(Target::Row),
         _ => None,
     }
 }
@@ -141,7 +142,7 @@ fn draw_tabs(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
 fn draw_line(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let (prompt, text) = match s.focus {
         Focus::Palette => (":", s.palette.as_str()),
-        Focus::Filter => ("filter: ", s.filter.as_str()),
+        Focus::Filter => ("filter: ", s.incidents.filter.as_str()),
         Focus::Query => ("/", s.search.input.as_str()),
         Focus::Question => ("ask: ", s.chat.input.as_str()),
         Focus::Confirm => ("type yes to run, Esc to cancel: ", s.runbooks.typed.as_str()),
@@ -174,18 +175,18 @@ fn draw_status(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         spans.push(Span::styled("no live sources", t.muted));
     }
     for src in &s.sources {
-        let style = match src.state.as_str() {
-            "ok" => t.ok,
-            "degraded" | "starting" => t.warning,
-            _ => t.critical,
+        let style = match src.state {
+            SourceState::Ok => t.ok,
+            SourceState::Degraded | SourceState::Starting => t.warning,
+            SourceState::Down | SourceState::Unknown => t.critical,
         };
         spans.push(Span::styled(format!("{} {}", safe(&src.name), src.state), style));
         spans.push(Span::raw("  "));
     }
-    let llm_style = match s.llm.as_str() {
-        "failed" => t.warning,
-        "streaming" | "analysing" => t.accent,
-        _ => t.muted,
+    let llm_style = match s.llm {
+        LlmState::Failed => t.warning,
+        LlmState::Streaming | LlmState::Analysing => t.accent,
+        LlmState::Off | LlmState::Ready => t.muted,
     };
     spans.push(Span::styled(format!("  llm {}", s.llm), llm_style));
     spans.push(Span::styled("   q quit  Tab panes  / search  a ask  : cmd  ? help", t.muted));

@@ -1,4 +1,6 @@
 //! Drives the real `firewatch` binary against a scratch data dir.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may unwrap (sim_regressions.rs includes them too)
 #![allow(dead_code)]
 
 use std::io::Write;

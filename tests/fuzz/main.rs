@@ -9,6 +9,12 @@
 //! `scripts/fuzz.sh` runs them one at a time with a million cases. Proptest writes no failure files: a failure
 //! prints its minimal input, and every finding becomes a regression test in `findings.rs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
+#![allow(
+    clippy::let_underscore_must_use,
+    reason = "fake servers and child processes: a peer that hung up, or a parse that only must not panic"
+)]
+
 mod copilot;
 mod files;
 mod findings;

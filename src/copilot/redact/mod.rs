@@ -25,29 +25,11 @@ mod scanner;
 #[cfg(test)]
 mod tests;
 
-use serde::{Deserialize, Serialize};
-
 use placeholders::Placeholders;
 pub use rules::{rule_errors, RuleError, RULE_COUNT};
 
-/// What besides credentials gets redacted. Credentials are always redacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RedactConfig {
-    /// IPv4 and IPv6 addresses (loopback and unspecified are left alone).
-    pub ips: bool,
-    /// Fully qualified host names with a known TLD or a cluster-internal suffix.
-    pub hostnames: bool,
-    /// Email addresses.
-    pub emails: bool,
-}
-
-impl Default for RedactConfig {
-    // Addresses and host names are usually the evidence itself, so they are opt-in.
-    fn default() -> Self {
-        RedactConfig { ips: false, hostnames: false, emails: true }
-    }
-}
+// The `[redact]` section is config's own type, so config never imports copilot.
+pub use crate::config::RedactConfig;
 
 /// The kind of a redacted value; its label names the placeholder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

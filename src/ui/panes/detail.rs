@@ -7,16 +7,42 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::{redraw_if, Effect};
+use crate::ui::rows::Detail;
 use crate::ui::theme::Theme;
 use crate::ui::view::{age, block, clip, safe, severity_style};
-use crate::ui::State;
+use crate::ui::{Action, State};
+
+/// The detail pane scrolls as one page of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DetailPane {
+    /// Lines scrolled off the top.
+    pub scroll: u16,
+}
+
+impl DetailPane {
+    pub fn update(&mut self, a: Action, page: usize) -> Option<Vec<Effect>> {
+        let page = u16::try_from(page).unwrap_or(u16::MAX);
+        let before = self.scroll;
+        self.scroll = match a {
+            Action::Up => self.scroll.saturating_sub(1),
+            Action::Down => self.scroll.saturating_add(1),
+            Action::Top => 0,
+            Action::PageUp => self.scroll.saturating_sub(page),
+            Action::PageDown => self.scroll.saturating_add(page),
+            Action::Bottom => self.scroll,
+            _ => return None,
+        };
+        Some(redraw_if(self.scroll != before))
+    }
+}
 
 fn heading<'a>(t: &Theme, text: &str) -> Line<'a> {
     Line::from(Span::styled(text.to_string(), t.accent))
 }
 
 pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
-    let Some(r) = s.selected_incident() else {
+    let Some(r) = s.incidents.selected_row() else {
         f.render_widget(
             Paragraph::new("No incident selected: pick one in Incidents (1) and press Enter.")
                 .style(t.muted)
@@ -76,7 +102,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let mut alerts = vec![heading(t, &format!("Alerts ({})", d.alerts.len()))];
     for a in &d.alerts {
         alerts.push(Line::from(vec![
-            Span::styled(format!("{:<8} ", a.severity), severity_style(t, &a.severity)),
+            Span::styled(format!("{:<8} ", a.severity.alert_word()), severity_style(t, a.severity)),
             Span::styled(if a.firing { "firing   " } else { "resolved " }, if a.firing { t.critical } else { t.ok }),
             Span::styled(format!("{} ", a.starts_at.format("%H:%M")), t.muted),
             Span::styled(format!("{} [{}] ", safe(&a.alertname), safe(&a.service)), t.text),
@@ -85,6 +111,25 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     }
     alerts.push(Line::raw(""));
 
+    let (patterns, edges) = changes(d, t, w);
+
+    let scroll = (s.detail.scroll, 0);
+    match right {
+        Some(right) => {
+            let l: Vec<Line> = cause.into_iter().chain(timeline).chain(alerts).collect();
+            let r: Vec<Line> = patterns.into_iter().chain(edges).collect();
+            f.render_widget(Paragraph::new(l).scroll(scroll), left);
+            f.render_widget(Paragraph::new(r).wrap(Wrap { trim: false }), right);
+        }
+        None => {
+            let all: Vec<Line> = cause.into_iter().chain(timeline).chain(patterns).chain(edges).chain(alerts).collect();
+            f.render_widget(Paragraph::new(all).scroll(scroll), left);
+        }
+    }
+}
+
+/// The log patterns that changed and the call-graph edges, before and during.
+fn changes<'a>(d: &Detail, t: &Theme, w: usize) -> (Vec<Line<'a>>, Vec<Line<'a>>) {
     let mut patterns = vec![heading(t, "Log patterns that changed (per minute, before -> during)")];
     if d.patterns.is_empty() {
         patterns.push(Line::from(Span::styled("none", t.muted)));
@@ -121,18 +166,5 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
             ),
         ]));
     }
-
-    let scroll = (s.scroll, 0);
-    match right {
-        Some(right) => {
-            let l: Vec<Line> = cause.into_iter().chain(timeline).chain(alerts).collect();
-            let r: Vec<Line> = patterns.into_iter().chain(edges).collect();
-            f.render_widget(Paragraph::new(l).scroll(scroll), left);
-            f.render_widget(Paragraph::new(r).wrap(Wrap { trim: false }), right);
-        }
-        None => {
-            let all: Vec<Line> = cause.into_iter().chain(timeline).chain(patterns).chain(edges).chain(alerts).collect();
-            f.render_widget(Paragraph::new(all).scroll(scroll), left);
-        }
-    }
+    (patterns, edges)
 }

@@ -9,10 +9,203 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline};
 use ratatui::Frame;
 
+use chrono::{DateTime, Utc};
+
+use super::{move_in, redraw_if, Effect};
+use crate::model::Severity;
 use crate::ui::chart::MetricChart;
 use crate::ui::theme::Theme;
 use crate::ui::view::{block, clip, safe, severity_style};
-use crate::ui::State;
+use crate::ui::{Action, Focus, Pane, State, Task};
+
+/// Queries kept in the search history.
+const HISTORY: usize = 100;
+
+/// One search hit, as drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitRow {
+    pub timestamp: DateTime<Utc>,
+    pub service: String,
+    pub severity: Severity,
+    pub body: String,
+    pub trace_id: Option<String>,
+}
+
+/// What a finished search brings back.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchResults {
+    pub hits: Vec<HitRow>,
+    pub total: u64,
+    /// Lowercased words and phrases to highlight.
+    pub terms: Vec<String>,
+    /// Hits per bucket over `span`, oldest first.
+    pub histogram: Vec<u64>,
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub millis: u64,
+    /// Set when the query found nothing and the fallback was searched instead.
+    pub fallback: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchPane {
+    pub input: String,
+    /// The query the results are for.
+    pub query: String,
+    pub history: Vec<String>,
+    history_pos: Option<usize>,
+    pub results: SearchResults,
+    pub selected: usize,
+    pub follow: bool,
+    pub busy: bool,
+    pub error: Option<String>,
+    /// Why these results are shown, when not typed (a citation, a trace).
+    pub origin: Option<String>,
+    /// The series a cited metric names, drawn above the logs of its time.
+    pub chart: Option<MetricChart>,
+    /// Numbers the searches: a result for an older one is dropped.
+    pub seq: u64,
+}
+
+impl SearchPane {
+    /// Starts a search for `query`: the task to run, the pane saying it is searching.
+    pub fn start(&mut self, query: String, origin: Option<String>) -> Task {
+        self.seq += 1;
+        self.busy = true;
+        self.error = None;
+        self.origin = origin;
+        self.chart = None;
+        self.input = query.clone();
+        // Another query's hits are not this one's: they go, and the pane says it is searching.
+        if self.query != query {
+            self.results = SearchResults::default();
+            self.selected = 0;
+        }
+        self.query = query.clone();
+        Task::Search { seq: self.seq, query, fallback: None }
+    }
+
+    /// Enter in the query field: the query is remembered and searched.
+    pub fn submit(&mut self) -> Vec<Effect> {
+        let q = self.input.trim().to_string();
+        if q.is_empty() {
+            return vec![Effect::Redraw];
+        }
+        self.history.retain(|h| *h != q);
+        self.history.push(q.clone());
+        if self.history.len() > HISTORY {
+            self.history.remove(0);
+        }
+        self.history_pos = None;
+        self.selected = 0;
+        vec![Effect::Task(self.start(q, None)), Effect::Redraw]
+    }
+
+    /// Up and Down in the query field walk the history.
+    pub fn recall(&mut self, a: &Action) -> Vec<Effect> {
+        if self.history.is_empty() {
+            return Vec::new();
+        }
+        let last = self.history.len() - 1;
+        self.history_pos = match (a, self.history_pos) {
+            (Action::HistoryPrev, None) => Some(last),
+            (Action::HistoryPrev, Some(p)) => Some(p.saturating_sub(1)),
+            (_, Some(p)) if p < last => Some(p + 1),
+            _ => None,
+        };
+        self.input = self.history_pos.map(|p| self.history[p].clone()).unwrap_or_default();
+        vec![Effect::Redraw]
+    }
+
+    /// On each tick a followed query runs again, unless it is still running.
+    pub fn tick(&mut self) -> Option<Task> {
+        if !self.follow || self.busy || self.query.is_empty() {
+            return None;
+        }
+        self.seq += 1;
+        self.busy = true;
+        Some(Task::Search { seq: self.seq, query: self.query.clone(), fallback: None })
+    }
+
+    /// Searches the trace of the selected hit; `None` when it has none.
+    fn open_trace(&mut self) -> Option<Vec<Effect>> {
+        let t = self.results.hits.get(self.selected)?.trace_id.clone()?;
+        let task = self.start(format!("trace_id:{t}"), Some(format!("trace {t}")));
+        self.selected = 0;
+        Some(vec![Effect::Task(task), Effect::Redraw])
+    }
+
+    /// `cited`: the results are a citation opened from the chat (Esc goes back to it).
+    /// `None`: not this pane's action.
+    pub fn update(&mut self, a: Action, page: usize, cited: bool) -> Option<Vec<Effect>> {
+        match a {
+            Action::Up | Action::Down | Action::Top | Action::Bottom | Action::PageUp | Action::PageDown => {
+                let moved = move_in(&mut self.selected, self.results.hits.len(), &a, page);
+                // Moving off the newest hit stops following, as in less.
+                if moved && self.selected > 0 {
+                    self.follow = false;
+                }
+                Some(redraw_if(moved))
+            }
+            Action::NextMatch | Action::PrevMatch => {
+                let dir = if a == Action::NextMatch { Action::Down } else { Action::Up };
+                Some(redraw_if(move_in(&mut self.selected, self.results.hits.len(), &dir, page)))
+            }
+            Action::Open => Some(self.open_trace().unwrap_or_default()),
+            Action::Back if self.origin.is_some() && cited => Some(vec![Effect::BackToAnswer, Effect::Redraw]),
+            Action::StartSearch => {
+                self.history_pos = None;
+                Some(vec![Effect::Goto(Pane::Search), Effect::Focus(Focus::Query), Effect::Redraw])
+            }
+            Action::Follow => {
+                self.follow = !self.follow;
+                let mut e = vec![Effect::Goto(Pane::Search), Effect::Redraw];
+                if self.follow {
+                    self.selected = 0;
+                    let q = if self.query.is_empty() { "*".to_string() } else { self.query.clone() };
+                    e.push(Effect::Task(self.start(q, None)));
+                }
+                Some(e)
+            }
+            Action::JumpTrace => {
+                let mut e = vec![Effect::Goto(Pane::Search)];
+                e.extend(
+                    self.open_trace()
+                        .unwrap_or_else(|| vec![Effect::Notice("this hit has no trace".into()), Effect::Redraw]),
+                );
+                Some(e)
+            }
+            Action::SearchDone { seq, results } => Some(self.done(seq, results)),
+            Action::SearchFailed { seq, error } if seq == self.seq => {
+                self.busy = false;
+                self.follow = false;
+                self.error = Some(error);
+                Some(vec![Effect::Redraw])
+            }
+            Action::ChartDone { seq, chart } if seq == self.seq => match chart {
+                Ok(c) => {
+                    self.chart = Some(c);
+                    Some(vec![Effect::Redraw])
+                }
+                Err(e) => Some(vec![Effect::Notice(format!("no chart: {e}")), Effect::Redraw]),
+            },
+            _ => None,
+        }
+    }
+
+    fn done(&mut self, seq: u64, results: SearchResults) -> Vec<Effect> {
+        if seq != self.seq {
+            return Vec::new();
+        }
+        self.busy = false;
+        self.results = results;
+        if self.follow {
+            self.selected = 0;
+        }
+        self.selected = self.selected.min(self.results.hits.len().saturating_sub(1));
+        // Always redrawn: "searching…" may be on screen even when the hits did not change.
+        vec![Effect::Redraw]
+    }
+}
 
 /// `text` split into spans, the parts matching a term (case-insensitive) highlighted.
 pub fn highlighted<'a>(text: &str, terms: &[String], t: &Theme) -> Vec<Span<'a>> {
@@ -41,24 +234,24 @@ pub fn highlighted<'a>(text: &str, terms: &[String], t: &Theme) -> Vec<Span<'a>>
 
 /// Inside the border: the origin line, the histogram (or a cited metric's series, a third
 /// of the pane) with its axis, and the hits.
-fn layout(s: &State, area: Rect) -> [Rect; 3] {
+fn layout(v: &SearchPane, area: Rect) -> [Rect; 3] {
     let inner = area.inner(Margin::new(1, 1));
-    let graph = if s.search.chart.is_some() { (inner.height / 3).max(5) } else { 4 };
+    let graph = if v.chart.is_some() { (inner.height / 3).max(5) } else { 4 };
     Layout::vertical([Constraint::Length(1), Constraint::Length(graph), Constraint::Min(1)]).areas(inner)
 }
 
 /// How many hits the list shows, and the first one shown: the selection stays in view.
-fn window(s: &State, list: Rect) -> (usize, usize) {
+fn window(v: &SearchPane, list: Rect) -> (usize, usize) {
     let rows = list.height as usize;
-    (rows, s.search.selected.saturating_sub(rows.saturating_sub(1)))
+    (rows, v.selected.saturating_sub(rows.saturating_sub(1)))
 }
 
 /// The hit drawn on row `y` of the pane at `area`.
-pub fn hit_at(s: &State, area: Rect, y: u16) -> Option<usize> {
-    let [_, _, list] = layout(s, area);
-    let (rows, offset) = window(s, list);
+pub fn hit_at(v: &SearchPane, area: Rect, y: u16) -> Option<usize> {
+    let [_, _, list] = layout(v, area);
+    let (rows, offset) = window(v, list);
     let i = offset + usize::from(y.checked_sub(list.y)?);
-    (usize::from(y - list.y) < rows && i < s.search.results.hits.len()).then_some(i)
+    (usize::from(y - list.y) < rows && i < v.results.hits.len()).then_some(i)
 }
 
 pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
@@ -80,7 +273,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     }
     let outer = block(t, title);
     f.render_widget(outer, area);
-    let [origin, graph, list] = layout(s, area);
+    let [origin, graph, list] = layout(v, area);
     let [hist, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(graph);
     let top = match (&v.error, &v.origin) {
         (Some(e), _) => Line::from(Span::styled(safe(e), t.critical)),
@@ -122,7 +315,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         f.render_widget(Paragraph::new(msg).style(t.muted), list);
         return;
     }
-    let (rows, offset) = window(s, list);
+    let (rows, offset) = window(v, list);
     let lines: Vec<Line> = r
         .hits
         .iter()
@@ -132,7 +325,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
         .map(|(i, h)| {
             let mut spans = vec![
                 Span::styled(format!("{} ", h.timestamp.format("%H:%M:%S%.3f")), t.muted),
-                Span::styled(format!("{:<5} ", clip(&h.severity, 5)), severity_style(t, &h.severity)),
+                Span::styled(format!("{:<5} ", clip(h.severity.as_str(), 5)), severity_style(t, h.severity)),
                 Span::styled(format!("{:<14} ", safe(&h.service)), t.text),
             ];
             spans.extend(highlighted(&h.body, &r.terms, t));

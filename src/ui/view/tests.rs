@@ -1,5 +1,6 @@
-//! Every pane at 80x24 and 200x50 in every shipped theme, as insta snapshots of the text,
-//! plus checks that the theme's meanings reach the cells and telemetry is drawn safely.
+//! Every pane at 80x24 and 200x50 as insta snapshots of the text, each shipped theme as a
+//! snapshot of the styles it gives every pane, plus checks that the theme's meanings reach
+//! the cells and telemetry is drawn safely.
 
 use std::sync::Arc;
 
@@ -11,13 +12,14 @@ use super::*;
 use crate::copilot::chat::ChatEvent;
 use crate::copilot::interpret::{Interpretation, Window};
 use crate::copilot::offline::{Answer, Evidence};
+use crate::model::Severity;
 use crate::ui::chart::MetricChart;
 use crate::ui::keys::Keymap;
 use crate::ui::rows::{
     AlertLine, CauseLine, Detail, EdgeLine, IncidentRow, PatternLine, RunbookItem, StepLine, TimelineEntry,
 };
 use crate::ui::theme::{Depth, Theme, SHIPPED};
-use crate::ui::{update, Action, HitRow, SearchResults, SourceStatus, State};
+use crate::ui::{update, Action, HitRow, SearchResults, SourceState, SourceStatus, State};
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap()
@@ -42,7 +44,7 @@ fn detail() -> Detail {
             AlertLine {
                 alertname: "HighErrorRate".into(),
                 service: "checkout".into(),
-                severity: "critical".into(),
+                severity: Severity::Fatal,
                 firing: true,
                 starts_at: at(15, 16),
                 summary: "checkout 5xx above 5%".into(),
@@ -50,7 +52,7 @@ fn detail() -> Detail {
             AlertLine {
                 alertname: "HighLatency".into(),
                 service: "catalog".into(),
-                severity: "warning".into(),
+                severity: Severity::Warn,
                 firing: false,
                 starts_at: at(15, 12),
                 summary: "p99 above 500ms".into(),
@@ -125,7 +127,7 @@ pub(crate) fn state() -> State {
                 id: "inc-1b4bd2c1".into(),
                 title: "HighErrorRate on checkout (+6 alerts)".into(),
                 firing: true,
-                severity: "critical".into(),
+                severity: Severity::Fatal,
                 services: vec!["checkout".into(), "catalog".into(), "frontend".into()],
                 regions: vec!["us-east-1".into()],
                 started_at: at(15, 16),
@@ -138,7 +140,7 @@ pub(crate) fn state() -> State {
                 // Telemetry text with an escape sequence: drawn visibly, never sent raw.
                 title: "HighCPUThrottling on pricing \u{1b}[2J".into(),
                 firing: false,
-                severity: "warning".into(),
+                severity: Severity::Warn,
                 services: vec!["pricing".into()],
                 regions: vec!["eu-west-1".into()],
                 started_at: at(14, 20),
@@ -151,8 +153,8 @@ pub(crate) fn state() -> State {
     update(
         &mut s,
         Action::Sources(vec![
-            SourceStatus { name: "alertmanager".into(), state: "ok".into() },
-            SourceStatus { name: "loki".into(), state: "degraded".into() },
+            SourceStatus { name: "alertmanager".into(), state: SourceState::Ok },
+            SourceStatus { name: "loki".into(), state: SourceState::Degraded },
         ]),
     );
     s.feed = "demo: replaying at x30, data time 16:00:00".into();
@@ -192,7 +194,7 @@ fn hits(newest: DateTime<Utc>) -> Vec<HitRow> {
         .map(|i| HitRow {
             timestamp: newest - chrono::Duration::seconds(i * 7),
             service: "catalog".into(),
-            severity: if i % 3 == 0 { "error".into() } else { "warn".into() },
+            severity: if i % 3 == 0 { Severity::Error } else { Severity::Warn },
             body: format!("query timeout after {} ms on products-db \u{1b}]0;pwned\u{7}", 900 + i),
             trace_id: (i % 2 == 0).then(|| format!("4bf92f3577b34da6a3ce929d0e0e{i:04}")),
         })
@@ -247,6 +249,7 @@ fn answer() -> Answer {
             symptom: None,
             window: Window { start: at(15, 0), end: at(16, 0) },
             notes: vec![],
+            anchor: None,
         },
         root_cause: None,
         candidates: vec![],
@@ -325,19 +328,54 @@ fn panes() -> Vec<(&'static str, State)> {
     ]
 }
 
+/// Each row as runs of one style: `x..end fg bg modifiers |text|`. A theme changes the
+/// styles, never the text, so a theme's snapshot is this, not another copy of the text.
+fn styled(b: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        out.push_str(&format!("{y:>2}:"));
+        let mut x = 0;
+        while x < b.area.width {
+            let style = |x: u16| (b[(x, y)].fg, b[(x, y)].bg, b[(x, y)].modifier);
+            let start = x;
+            let mut run = String::new();
+            while x < b.area.width && style(x) == style(start) {
+                run.push_str(b[(x, y)].symbol());
+                x += 1;
+            }
+            let (fg, bg, m) = style(start);
+            out.push_str(&format!(" {start}..{x} {fg} {bg} {m:?} |{run}|"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every pane at both sizes: its text once (every theme draws the same text, and the test
+/// says so), and each theme's styles of every pane at 80x24.
 #[test]
 fn every_pane_in_every_theme_at_both_sizes() {
-    for (name, _) in SHIPPED {
-        let t = Theme::named(name, Depth::TrueColor).unwrap();
-        for (pane, s) in panes() {
-            for (w, h) in [(80, 24), (200, 50)] {
-                let b = render(&s, &t, w, h);
-                let all = text(&b);
-                insta::assert_snapshot!(format!("{pane}_{name}_{w}x{h}"), all);
-                // Nothing from telemetry reaches the terminal raw.
-                assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{pane} {name}");
+    let themes: Vec<(&str, Theme)> =
+        SHIPPED.iter().map(|(name, _)| (*name, Theme::named(name, Depth::TrueColor).unwrap())).collect();
+    let mut styles: Vec<String> = vec![String::new(); themes.len()];
+    for (pane, s) in panes() {
+        for (w, h) in [(80, 24), (200, 50)] {
+            let (first, t0) = &themes[0];
+            let all = text(&render(&s, t0, w, h));
+            // Nothing from telemetry reaches the terminal raw.
+            assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{pane}");
+            for (i, (name, t)) in themes.iter().enumerate() {
+                let b = render(&s, t, w, h);
+                assert_eq!(text(&b), all, "{pane} {w}x{h}: {name} draws other text than {first}");
+                if (w, h) == (80, 24) {
+                    styles[i].push_str(&format!("== {pane}\n{}", styled(&b)));
+                }
             }
+            insta::assert_snapshot!(format!("{pane}_{w}x{h}"), all);
         }
+    }
+    for ((name, _), dump) in themes.iter().zip(styles) {
+        insta::assert_snapshot!(format!("styles_{name}"), dump);
     }
 }
 
@@ -439,9 +477,9 @@ fn a_click_lands_on_what_is_drawn_there() {
     for (w, h) in [(80, 24), (200, 50)] {
         let mut s = state();
         update(&mut s, Action::Resize(w, h));
-        assert!(s.visible.len() >= 2);
+        assert!(s.incidents.visible.len() >= 2);
         // The second incident, clicked where it is drawn, is selected; a second click opens it.
-        let second = s.incidents[s.visible[1]].title.clone();
+        let second = s.incidents.rows[s.incidents.visible[1]].title.clone();
         let y = row_of(&render(&s, &t, w, h), &second.chars().take(12).collect::<String>());
         assert!(update(&mut s, Action::Click(30, y)).redraw);
         assert_eq!(s.selected_incident().map(|r| r.title.clone()), Some(second.clone()), "{w}x{h}");
