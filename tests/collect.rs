@@ -279,7 +279,9 @@ fn doctor_gives_a_verdict_per_source() {
     let mut text = format!(
         "[[source]]\nkind = \"prometheus\"\nname = \"prom-down\"\nurl = \"http://127.0.0.1:{closed}\"\n\n\
          [[source]]\nkind = \"loki\"\nname = \"loki-token\"\nurl = \"http://127.0.0.1:{closed}\"\nbearer_token_file = \"{}\"\n\n\
-         [[source]]\nkind = \"file\"\nname = \"nowhere\"\npath = \"/nonexistent/dir/*.log\"\n",
+         [[source]]\nkind = \"file\"\nname = \"nowhere\"\npath = \"/nonexistent/dir/*.log\"\n\n\
+         [alertmanager_webhook]\nlisten = \"192.0.2.1:{closed}\"\n\n\
+         [collect]\nmetrics_listen = \"127.0.0.1:{closed}\"\n",
         secret.display()
     );
     if let Some(am) = alertmanager_url() {
@@ -299,6 +301,10 @@ fn doctor_gives_a_verdict_per_source() {
     assert_eq!(checks["loki-token"]["verdict"], "misconfigured");
     assert!(checks["loki-token"]["detail"].as_str().unwrap().contains("chmod 600"), "{:?}", checks["loki-token"]);
     assert_eq!(checks["nowhere"]["verdict"], "misconfigured");
+    // The addresses `collect` listens on: one no interface here has (TEST-NET-1), one free on loopback.
+    assert_eq!(checks["alertmanager-webhook"]["verdict"], "misconfigured", "{:?}", checks["alertmanager-webhook"]);
+    assert!(checks["alertmanager-webhook"]["detail"].as_str().unwrap().contains("cannot listen on 192.0.2.1"));
+    assert_eq!(checks["metrics"]["verdict"], "ok", "{:?}", checks["metrics"]);
     if checks.contains_key("alertmanager") {
         assert_eq!(checks["alertmanager"]["verdict"], "ok", "{:?}", checks["alertmanager"]);
     }

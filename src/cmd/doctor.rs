@@ -169,8 +169,15 @@ pub fn run(
             let shown = path.map_or("built-in defaults".to_string(), |p| p.display().to_string());
             checks.push(check("config", "config", "ok", format!("{shown}: {} source(s)", config.source.len())));
             checks.extend(check_sources(&config, quiet)?);
+            // Every address `collect` will listen on: a bad one is found here, not when the collector starts.
             if let Some(o) = &config.otlp {
-                checks.push(check_otlp(&o.listen));
+                checks.push(check_listen("otlp", "otlp", &o.listen));
+            }
+            if let Some(w) = &config.alertmanager_webhook {
+                checks.push(check_listen("alertmanager-webhook", "webhook", &w.listen));
+            }
+            if let Some(m) = config.collect.as_ref().and_then(|c| c.metrics_listen.as_deref()) {
+                checks.push(check_listen("metrics", "metrics", m));
             }
         }
         Err(e) => checks.push(check("config", "config", "misconfigured", e.to_string())),
@@ -234,13 +241,14 @@ fn check_sources(config: &Config, quiet: bool) -> anyhow::Result<Vec<Check>> {
 }
 
 /// The OTLP receiver's address: free, or taken (by a running collector, most likely).
-fn check_otlp(listen: &str) -> Check {
+/// Whether `collect` could listen on `listen`. In use counts as fine: it is most likely the running collector.
+fn check_listen(name: &str, kind: &str, listen: &str) -> Check {
     match std::net::TcpListener::bind(listen) {
-        Ok(_) => check("otlp", "otlp", "ok", format!("{listen} is free to listen on")),
+        Ok(_) => check(name, kind, "ok", format!("{listen} is free to listen on")),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            check("otlp", "otlp", "ok", format!("{listen} is in use (a running collector, or another program)"))
+            check(name, kind, "ok", format!("{listen} is in use (a running collector, or another program)"))
         }
-        Err(e) => check("otlp", "otlp", "misconfigured", format!("cannot listen on {listen}: {e}")),
+        Err(e) => check(name, kind, "misconfigured", format!("cannot listen on {listen}: {e}")),
     }
 }
 
