@@ -633,11 +633,18 @@ fn start_listeners(
     if let Some(w) = &config.alertmanager_webhook {
         let addr: std::net::SocketAddr = w.listen.parse().context("alertmanager_webhook.listen")?;
         let listener = bind(addr, "the Alertmanager webhook")?;
+        let defaults = alertmanager_webhook::WebhookConfig::default();
         let cfg = alertmanager_webhook::WebhookConfig {
             listen: addr,
             path: w.path.clone().unwrap_or_else(|| alertmanager_webhook::DEFAULT_PATH.into()),
             on_status: Some(sink.metrics.status_hook("alertmanager_webhook")),
-            ..Default::default()
+            header_timeout: w.header_timeout.map_or(defaults.header_timeout, Into::into),
+            body_timeout: w.body_timeout.map_or(defaults.body_timeout, Into::into),
+            max_connections: w.max_connections.unwrap_or(defaults.max_connections),
+            max_body_bytes: w
+                .max_body
+                .map_or(defaults.max_body_bytes, |b| usize::try_from(b.bytes()).unwrap_or(usize::MAX)),
+            ..defaults
         };
         let name = "alertmanager_webhook";
         sink.kinds.insert(name.into(), name);

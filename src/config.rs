@@ -281,8 +281,8 @@ pub struct OtlpSection {
     pub max_connections: usize,
 }
 
-/// `[alertmanager_webhook]`: where Alertmanager's `webhook_configs` post notifications. Its
-/// header and body timeouts and connection cap are the OTLP receiver's defaults.
+/// `[alertmanager_webhook]`: where Alertmanager's `webhook_configs` post notifications. The limits
+/// default to the OTLP receiver's (10s for a request head, 30s for a body, 512 connections, 4MB).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSection {
@@ -290,6 +290,14 @@ pub struct WebhookSection {
     pub listen: String,
     /// The path served (`/alerts` by default); the `url` in Alertmanager's config ends with it.
     pub path: Option<String>,
+    /// Longest wait for a request head (and on an idle keep-alive connection); then it closes.
+    pub header_timeout: Option<Duration>,
+    /// Longest wait for a whole request body once its head arrived; then 408.
+    pub body_timeout: Option<Duration>,
+    /// Connections served at once; further ones wait in the accept backlog.
+    pub max_connections: Option<usize>,
+    /// Largest notification accepted; larger ones are answered 413.
+    pub max_body: Option<ByteSize>,
 }
 
 /// `[collect]`: the collector's own endpoints.
@@ -557,6 +565,16 @@ impl Config {
         let bad = |key: &str, message: String| ConfigError::Value { path: path.into(), key: key.into(), message };
         if let Some(w) = &self.alertmanager_webhook {
             w.listen.parse::<std::net::SocketAddr>().map_err(|e| bad("alertmanager_webhook.listen", e.to_string()))?;
+            for (key, zero) in [
+                ("header_timeout", w.header_timeout.is_some_and(|d| d.is_zero())),
+                ("body_timeout", w.body_timeout.is_some_and(|d| d.is_zero())),
+                ("max_connections", w.max_connections == Some(0)),
+                ("max_body", w.max_body.is_some_and(|b| b.bytes() == 0)),
+            ] {
+                if zero {
+                    return Err(bad(&format!("alertmanager_webhook.{key}"), "must be more than 0".into()));
+                }
+            }
             if w.path.as_ref().is_some_and(|p| !p.starts_with('/')) {
                 return Err(bad("alertmanager_webhook.path", "must start with /".into()));
             }

@@ -265,3 +265,41 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
     let about_unit: Vec<&str> = stderr.lines().filter(|l| l.contains("firewatch-collect")).collect();
     assert!(out.status.success() && about_unit.is_empty(), "systemd-analyze verify:\n{stderr}");
 }
+
+/// The webhook's limits come from `[alertmanager_webhook]`: a silent connection is closed after the configured
+/// header timeout (not the 10 s default), and a notification over the configured `max_body` is answered 413.
+#[test]
+fn the_webhook_receiver_takes_its_limits_from_the_config() {
+    use std::io::{Read, Write};
+    let fw = Fw::new();
+    let port = free_port();
+    let _collect = spawn_collect(
+        &fw,
+        &format!(
+            "[alertmanager_webhook]\nlisten = \"127.0.0.1:{port}\"\nheader_timeout = \"1s\"\nmax_body = \"1KB\"\n"
+        ),
+    );
+    let log = fw.dir.path().join("collect.log");
+    eventually(60, "the webhook to listen", log_of(&log), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let closed = matches!(silent.read(&mut buf), Ok(0) | Err(_));
+    let waited = started.elapsed();
+    assert!(closed && waited < Duration::from_secs(5), "closed: {closed} after {waited:?}");
+
+    let body = format!("{{\"alerts\": [], \"pad\": \"{}\"}}", "x".repeat(4096));
+    let mut post = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    post.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    write!(
+        post,
+        "POST /alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = post.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}

@@ -181,3 +181,20 @@ fn plain_numbers_are_bounded_at_load() {
         load("[store]\nwriter_memory_mb = 512\n[ingest]\nmax_line_bytes = 65536\n[ui]\nrefresh_ms = 250\n").unwrap();
     assert_eq!((c.store.writer_memory_mb, c.ingest.max_line_bytes, c.ui.refresh_ms), (512, 65536, 250));
 }
+
+#[test]
+fn webhook_limits_are_typed_and_zero_is_refused() {
+    let base = "[alertmanager_webhook]\nlisten = \"127.0.0.1:9097\"\n";
+    let c = load(&format!("{base}header_timeout = \"2s\"\nmax_body = \"64KB\"\nmax_connections = 8\n")).unwrap();
+    let w = c.alertmanager_webhook.unwrap();
+    assert_eq!(w.header_timeout.map(std::time::Duration::from), Some(std::time::Duration::from_secs(2)));
+    assert_eq!((w.max_body.map(|b| b.bytes()), w.max_connections, w.body_timeout), (Some(64_000), Some(8), None));
+    for (extra, key) in [
+        ("header_timeout = \"0\"\n", "alertmanager_webhook.header_timeout"),
+        ("max_connections = 0\n", "alertmanager_webhook.max_connections"),
+    ] {
+        let e = load(&format!("{base}{extra}")).unwrap_err();
+        assert!(e.contains(key) && e.contains("more than 0"), "{extra}: {e}");
+    }
+    assert!(load(&format!("{base}body_timeout = \"30\"\n")).unwrap_err().contains("needs a unit"));
+}
