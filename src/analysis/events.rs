@@ -40,15 +40,17 @@ impl PodEvent {
         }
     }
 
+    /// Compared without allocating: this runs on every word of every log line an analysis reads.
     fn from_word(w: &str) -> Option<Self> {
-        let w = w.to_ascii_lowercase();
-        if w.starts_with("oomkill") || w == "outofmemory" {
+        let is = |s: &str| w.eq_ignore_ascii_case(s);
+        let prefix = "oomkill";
+        if w.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix)) || is("outofmemory") {
             Some(PodEvent::OomKilled)
-        } else if w == "crashloopbackoff" || w == "backoff" {
+        } else if is("crashloopbackoff") || is("backoff") {
             Some(PodEvent::CrashLoop)
-        } else if w == "evicted" {
+        } else if is("evicted") {
             Some(PodEvent::Evicted)
-        } else if w == "unhealthy" {
+        } else if is("unhealthy") {
             Some(PodEvent::Unhealthy)
         } else {
             None
@@ -172,6 +174,11 @@ mod tests {
         assert_eq!(pod_event(&backoff), Some(PodEvent::CrashLoop));
         let probe = log("cart", 1, "Readiness probe failed: HTTP probe failed with statuscode: 503", &[]);
         assert_eq!(pod_event(&probe), Some(PodEvent::Unhealthy));
+        // Any case, as exporters and kubectl print them.
+        assert_eq!(pod_event(&log("cart", 1, "Warning BackOff pod/cart-5d4f", &[])), Some(PodEvent::CrashLoop));
+        assert_eq!(pod_event(&log("cart", 1, "pod EVICTED: node low on memory", &[])), Some(PodEvent::Evicted));
+        assert_eq!(pod_event(&log("cart", 1, "oomkill", &[])), Some(PodEvent::OomKilled));
+        assert_eq!(pod_event(&log("cart", 1, "oomkil", &[])), None);
         let rolling = log("cart", 1, "Stopping container cart", &[("k8s.event.reason", "Killing")]);
         assert_eq!(pod_event(&rolling), None);
         assert_eq!(pod_event(&log("cart", 1, "request served in 12ms", &[])), None);
