@@ -83,17 +83,14 @@ impl Gen<'_> {
         // Failed requests end sooner than the mean when they fail fast, later when they time out.
         let by_status = [("200", ok, r.mean), ("500", r.errors, r.mean)];
         let t = r.t;
+        // One histogram point for all of the minute's requests.
+        let whole = |g: &mut Self| {
+            let m = r.mean * scale;
+            g.point_with(inst, t, (name, unit, MetricKind::Histogram), m, Some((r.count, m * r.count as f64)), &[]);
+        };
         match self.spec.variety.metrics {
             MetricStyle::OtelHistogram => {
-                let m = r.mean * scale;
-                self.point_with(
-                    inst,
-                    t,
-                    (name, unit, MetricKind::Histogram),
-                    m,
-                    Some((r.count, m * r.count as f64)),
-                    &[],
-                );
+                whole(self);
                 let ratio = r.errors as f64 / r.count.max(1) as f64;
                 self.point(inst, t, "request.error.ratio", "1", MetricKind::Gauge, ratio, &[]);
             }
@@ -110,15 +107,7 @@ impl Gen<'_> {
                 }
             }
             MetricStyle::DeltaSums => {
-                let m = r.mean * scale;
-                self.point_with(
-                    inst,
-                    t,
-                    (name, unit, MetricKind::Histogram),
-                    m,
-                    Some((r.count, m * r.count as f64)),
-                    &[],
-                );
+                whole(self);
                 self.point(inst, t, "http.server.request.count", "{request}", MetricKind::Sum, r.count as f64, &[]);
                 self.point(inst, t, "http.server.request.errors", "{request}", MetricKind::Sum, r.errors as f64, &[]);
             }
