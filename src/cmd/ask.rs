@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use chrono::Utc;
 use serde::Serialize;
 
 use super::Engine;
@@ -15,7 +14,6 @@ use crate::copilot::cite;
 use crate::copilot::offline::Answer;
 use crate::engine::ask::{Asked, LlmReport, Prepared};
 use crate::sanitize::{self, safe_join, terminal_safe};
-use crate::timearg;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -30,10 +28,7 @@ pub fn run(ctx: &Engine, args: &AskArgs) -> anyhow::Result<ExitCode> {
     if question.trim().is_empty() {
         anyhow::bail!("ask needs a question, like: firewatch ask why did checkout slow down at 3pm");
     }
-    let now = match &args.now {
-        Some(n) => timearg::parse(n, Utc::now()).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
-        None => Utc::now(),
-    };
+    let now = super::now_arg(&args.now)?;
     let prepared = ctx.prepare(&question, now)?;
     if let Some(why) = &prepared.runbooks_skipped {
         writeln!(sanitize::stderr(), "runbooks not suggested: {}", terminal_safe(why))?;

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 
 use super::Engine;
 use crate::cli::IncidentsArgs;
@@ -11,11 +11,7 @@ use crate::sanitize::{self, safe_join, terminal_safe};
 use crate::timearg;
 
 pub fn run(ctx: &Engine, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
-    let wall = Utc::now();
-    let now = match &args.now {
-        Some(n) => timearg::parse(n, wall).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
-        None => wall,
-    };
+    let now = super::now_arg(&args.now)?;
     let since = args
         .since
         .as_deref()

@@ -191,6 +191,15 @@ pub fn write_json_error(code: u8, kind: ErrorKind, message: &str) {
     }
 }
 
+/// `--now T` (RFC 3339 or a time relative to the wall clock), or the wall clock.
+fn now_arg(now: &Option<String>) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let wall = chrono::Utc::now();
+    match now {
+        Some(n) => crate::timearg::parse(n, wall).map_err(|e| anyhow::anyhow!("--now: {e}")),
+        None => Ok(wall),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

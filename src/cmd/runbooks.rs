@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::now_arg;
 use super::Engine;
 use crate::cli::{RunbookRunArgs, RunbooksCommand};
 use crate::engine::audit::AuditLog;
@@ -17,14 +17,6 @@ use crate::runbooks::params::fill;
 use crate::runbooks::suggest::{facts, suggest};
 use crate::runbooks::Library;
 use crate::sanitize::{self, terminal_safe};
-use crate::timearg;
-
-fn now_arg(now: &Option<String>) -> anyhow::Result<DateTime<Utc>> {
-    match now {
-        Some(n) => timearg::parse(n, Utc::now()).map_err(|e| anyhow::anyhow!("--now: {e}")),
-        None => Ok(Utc::now()),
-    }
-}
 
 pub fn run(ctx: &Engine, cmd: &RunbooksCommand) -> anyhow::Result<ExitCode> {
     let lib = ctx.library()?;
