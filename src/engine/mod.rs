@@ -71,7 +71,7 @@ pub fn log_dir(data_dir: &Path) -> PathBuf {
 /// config may be the thing that is broken): nothing when no state database exists yet or it
 /// cannot be read, since this is only ever a hint beside a verdict.
 pub fn reported_health(data_dir: &Path) -> Vec<HealthRow> {
-    if !data_dir.join("state.db").exists() {
+    if !data_dir.join(crate::store::STATE_DB).exists() {
         return Vec::new();
     }
     match StateDb::open(data_dir).and_then(|s| s.health()) {
@@ -183,19 +183,9 @@ impl Engine {
         self.state()?.metrics_between(from, to).context("cannot read metrics")
     }
 
-    /// A number that changes whenever something in the data dir was written: the index's
-    /// commits, and the state database (alerts, metrics, health) with its write-ahead log.
-    /// Never 0, so 0 can mean "not seen yet".
+    /// A number that changes whenever something in the data dir was written (see [`crate::store::generation`]).
     pub fn generation(&self) -> u64 {
-        let mut h = 0u64;
-        for f in ["index/meta.json", "state.db", "state.db-wal"] {
-            if let Ok(m) = std::fs::metadata(self.data_dir.join(f)) {
-                let t =
-                    m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
-                h = h.rotate_left(17) ^ (t.as_nanos() as u64) ^ m.len();
-            }
-        }
-        h.max(1)
+        crate::store::generation(&self.data_dir)
     }
 
     /// The configured sources collected into the data dir: one round with `once` (each source

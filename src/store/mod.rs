@@ -61,15 +61,36 @@ pub struct Store {
     pub fields: Fields,
 }
 
+/// The index's folder in a data dir; Tantivy rewrites its `meta.json` on every commit.
+pub const INDEX_DIR: &str = "index";
+const INDEX_META: &str = "meta.json";
+/// The state database in a data dir; SQLite keeps its write-ahead log beside it (`state.db-wal`).
+pub const STATE_DB: &str = "state.db";
+
+/// A number that changes whenever something in `data_dir` was written: the index's commits, and the state
+/// database (alerts, metrics, health) with its write-ahead log. Never 0, so 0 can mean "not seen yet".
+pub fn generation(data_dir: &Path) -> u64 {
+    let index_meta = Path::new(INDEX_DIR).join(INDEX_META);
+    let wal = format!("{STATE_DB}-wal");
+    let mut h = 0u64;
+    for f in [index_meta.as_path(), Path::new(STATE_DB), Path::new(&wal)] {
+        if let Ok(m) = std::fs::metadata(data_dir.join(f)) {
+            let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
+            h = h.rotate_left(17) ^ (t.as_nanos() as u64) ^ m.len();
+        }
+    }
+    h.max(1)
+}
+
 impl Store {
     /// Opens the index under `data_dir`, creating it when missing.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        let dir = data_dir.join("index");
+        let dir = data_dir.join(INDEX_DIR);
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Create { dir: dir.clone(), source })?;
         let (schema, fields) = schema::build();
         let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt { dir: dir.clone(), reason: e.to_string() };
         let mmap = MmapDirectory::open(&dir).map_err(|e| corrupt(&e))?;
-        let index = if dir.join("meta.json").exists() {
+        let index = if dir.join(INDEX_META).exists() {
             let index = Index::open(mmap).map_err(|e| corrupt(&e))?;
             if index.schema() != schema {
                 return Err(StoreError::Incompatible { dir });
@@ -83,7 +104,7 @@ impl Store {
     }
 
     pub fn index_dir(&self) -> PathBuf {
-        self.dir.join("index")
+        self.dir.join(INDEX_DIR)
     }
 
     /// A reader that sees new commits (from this process or another) shortly after they land.

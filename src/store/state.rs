@@ -120,7 +120,7 @@ fn nanos(t: DateTime<Utc>) -> i64 {
 
 impl StateDb {
     pub fn open(data_dir: &Path) -> Result<Self> {
-        let path = data_dir.join("state.db");
+        let path = data_dir.join(super::STATE_DB);
         let err = |source| StoreError::State { path: path.clone(), source };
         let conn = Connection::open(&path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
