@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use crate::model::{alertmanager_fingerprint, Alert, AlertStatus, MetricKind, MetricPoint, Signal};
 use crate::sources::alertmanager_api::ActiveSet;
-use crate::sources::backoff::{report, HealthTracker};
+use crate::sources::backoff::report;
 use crate::sources::feed::SourceEvent;
 use crate::sources::http::{join_url, send_reply, snippet, HttpError};
 use crate::sources::pull::{self, Fetched, PullOptions, Source};
@@ -631,7 +631,7 @@ pub async fn run_until(
 ) {
     if let Err(e) = opts.validate() {
         // A config error never heals by retrying: report the source down and stop.
-        report(&tx, &name, HealthTracker::new(1, Duration::ZERO).failure(Utc::now(), e.to_string())).await;
+        report(&tx, &name, Some(super::feed::Health::Down { since: Utc::now(), error: e.to_string() })).await;
         return;
     }
     let pace = opts.pull();
