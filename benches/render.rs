@@ -75,6 +75,7 @@ fn state() -> State {
                 span: Some((t0, t0 + Duration::hours(2))),
                 millis: 3,
                 fallback: None,
+                scanned: None,
             },
         },
     );

@@ -22,6 +22,8 @@ With --json, an error is one JSON object on stderr:
 
 const TOP_AFTER_LONG_HELP: &str = "\
 Examples:
+  firewatch app.log                                read a file in the terminal UI, as in less or lnav
+  firewatch /var/log/app/ 'pods/*.log'             directories and globs too; kubectl logs x | firewatch -
   firewatch demo                                   a replayed incident in the terminal UI
   firewatch ingest /var/log/app/ alerts.json       store files (directories, globs, - for stdin)
   firewatch search 'level:error service:payments'  newest matches first
@@ -41,6 +43,15 @@ turns it on; otherwise colour when the output is a terminal; --color wins.
 ";
 
 // Each command's --help ends with examples.
+const OPEN_EXAMPLES: &str = "Examples:
+  firewatch open app.log                      the same as: firewatch app.log
+  firewatch open ./search                     a file named like a command (or: firewatch ./search)
+  kubectl logs -f deploy/api | firewatch -    standard input, spooled and followed
+  firewatch --data-dir ./idx app.log          index into ./idx and keep it
+
+Opening the same files again is instant: what was indexed is kept in the cache dir
+(~/.cache/firewatch/open/), and only what was appended since is read.";
+
 const INGEST_EXAMPLES: &str = "Examples:
   firewatch ingest /var/log/app/*.log otel-export.jsonl alerts.json
   firewatch ingest '/var/log/pods/**/*.log'
@@ -103,7 +114,7 @@ const LIST_EXAMPLES: &str = "Examples:
     name = "firewatch",
     version,
     about = "A terminal incident copilot: alerts, logs, traces and metrics, indexed locally",
-    after_help = "Examples: firewatch demo; firewatch ingest app.log; firewatch search 'level:error'\n\
+    after_help = "Examples: firewatch app.log; firewatch demo; firewatch ingest app.log; firewatch search 'level:error'\n\
                   More examples, the output conventions and the exit statuses: firewatch --help",
     after_long_help = top_long_help()
 )]
@@ -128,7 +139,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "THEME")]
     pub theme: Option<String>,
 
-    /// Without a command: the terminal UI on the configured sources and the data dir
+    /// Files, directories or globs to read in the terminal UI (- for standard input): sugar for
+    /// `firewatch open PATH...`. A command's name is the command: open a file named like one
+    /// as ./NAME or with `open`
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Without a command or paths: the terminal UI on the configured sources and the data dir
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -170,13 +187,16 @@ impl Cli {
             Some(Command::Audit(a)) => a.json,
             Some(Command::Runbooks(RunbooksCommand::List { json } | RunbooksCommand::Suggest { json, .. })) => *json,
             Some(Command::Runbooks(RunbooksCommand::Run(a))) => a.json,
-            Some(Command::Demo(_) | Command::Completions(_) | Command::Man) | None => false,
+            Some(Command::Demo(_) | Command::Open(_) | Command::Completions(_) | Command::Man) | None => false,
         }
     }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read files in the terminal UI: their newest lines at once, indexed for search behind them
+    #[command(after_help = OPEN_EXAMPLES)]
+    Open(OpenArgs),
     /// Store logs, traces, metrics and alerts from files (or - for stdin)
     #[command(after_help = INGEST_EXAMPLES)]
     Ingest(IngestArgs),
@@ -381,6 +401,13 @@ pub struct PatternsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Files, directories (read recursively) or globs; - reads standard input
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Files or directories (read recursively); - reads standard input
     #[arg(required = true, value_name = "PATH")]
@@ -393,6 +420,11 @@ pub struct IngestArgs {
     /// One object: {files: [...], records, bad, skipped, seconds, ...}
     #[arg(long)]
     pub json: bool,
+
+    /// Then merge the many small segments a large ingest leaves (about 25 s per GB, one core): every later
+    /// `firewatch search` process opens the index faster (18 ms to 7 ms on 1 GB)
+    #[arg(long)]
+    pub compact: bool,
 }
 
 #[derive(Debug, Args)]

@@ -88,3 +88,36 @@ fn newest_first_with_limit_json_contract_and_highlight() {
     assert!(!never.contains('\x1b'));
     assert!(never.starts_with("2026-11-20T15:01:00.000Z ERROR checkout "), "{never}");
 }
+
+/// Pairs parsed out of a text line are indexed where they stand in it (not a second time after it): they are
+/// still found by key, by value and by word, and a pair inside a JSON message, not an attribute, is not one.
+#[test]
+fn attributes_parsed_from_the_body_are_found_by_key_value_and_word() {
+    let fw = Fw::new();
+    let text = "\
+2026-11-20T15:00:00Z INFO served /api/orders user_id=139646 req=req-89499506de51 client=10.2.148.41 took 20 ms
+2026-11-20T15:01:00Z INFO served /api/cart user_id=23 req=req-5b91ff450033 client=10.2.148.42
+";
+    let logs = fw.write("api.log", text.as_bytes());
+    let json = fw.write(
+        "users.jsonl",
+        br#"{"ts":"2026-11-20T15:02:00Z","level":"info","msg":"lookup user_id=139612 done","request_id":"req-dff448a86a07"}
+"#,
+    );
+    fw.ok(&["ingest", logs.to_str().unwrap(), json.to_str().unwrap()]);
+    assert_eq!(fw.count("user_id:139646"), 1);
+    assert_eq!(fw.count("user_id:23"), 1);
+    assert_eq!(fw.count("req:req-89499506de51"), 1);
+    assert_eq!(fw.count("req-89499506de51"), 1, "an id is found whole");
+    assert_eq!(fw.count("89499506de51"), 1, "and by its word");
+    assert_eq!(fw.count("served -req-89499506de51"), 1, "and excluded by it");
+    assert_eq!(fw.count("req-89499506de51 OR user_id:23"), 2);
+    assert_eq!(fw.count("req-8949*"), 0, "a prefix is one word, not part of an id");
+    assert_eq!(fw.count("client:10.2.148.41"), 1);
+    assert_eq!(fw.count("10.2.148.41"), 1);
+    assert_eq!(fw.count("\"user_id=139646 req\""), 1, "phrases run through the pairs as written");
+    assert_eq!(fw.count("request_id:req-dff448a86a07"), 1);
+    // The JSON message's pair is words, not an attribute: only the text line's attribute matches the key prefix.
+    assert_eq!(fw.count("user_id:1396*"), 1);
+    assert_eq!(fw.count("user_id 139612"), 1);
+}

@@ -140,3 +140,53 @@ fn a_corrupt_data_dir_gives_one_line_not_a_panic() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn compaction_merges_small_segments_and_keeps_every_record_and_the_manifest() {
+    let fw = Fw::new();
+    // No background merges: each ingest below leaves its own segment, as a large ingest leaves dozens.
+    let config = fw.write("config.toml", b"[store]\nmerge_max_docs = 1\n");
+    let cfg = config.to_str().unwrap();
+    let mut files = Vec::new();
+    for i in 0..13 {
+        let path = fw.write(&format!("part{i:02}.log"), lines(i * 100, i * 100 + 100).as_bytes());
+        fw.ok(&["--config", cfg, "ingest", path.to_str().unwrap()]);
+        files.push(path);
+    }
+    let newest_before = fw.search_json(&["-n", "3", "served"]);
+    let segments = |fw: &Fw| {
+        std::fs::read_dir(fw.data_dir().join("index"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "idx"))
+            .count()
+    };
+    assert!(segments(&fw) >= 13, "one segment per ingest");
+
+    let last = fw.write("part13.log", lines(1300, 1400).as_bytes());
+    let out = fw.ok(&["--config", cfg, "ingest", "--json", "--compact", last.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["records"], 100);
+    // At least one segment per ingest (a slow one commits early too); merged in runs of at most 16.
+    let before = report["compacted"]["segments_before"].as_u64().unwrap();
+    assert!(before >= 14, "{report}");
+    assert_eq!(report["compacted"]["segments_after"].as_u64().unwrap(), before.div_ceil(16), "{report}");
+    // Tantivy deletes the merged segments' files once no reader holds them.
+    assert!(segments(&fw) as u64 <= before.div_ceil(16), "{} segment files left", segments(&fw));
+
+    // Every record is still there, newest first as before, and the manifest survived the merge: ingesting
+    // the same files again adds nothing.
+    assert_eq!(fw.count("*"), 1400);
+    assert_eq!(fw.count("req-00042"), 1);
+    let newest_after = fw.search_json(&["-n", "3", "served"]);
+    assert!(newest_after[0]["body"].as_str().unwrap().contains("req-01399"), "{newest_after:?}");
+    assert!(newest_before[0]["body"].as_str().unwrap().contains("req-01299"), "{newest_before:?}");
+    let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    assert_eq!(fw.ingest_json(&paths)["records"], 0);
+
+    // A small data dir is left alone: nothing to gain.
+    let small = Fw::new();
+    let one = small.write("one.log", lines(0, 50).as_bytes());
+    let out = small.ok(&["ingest", "--json", "--compact", one.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(report.get("compacted").is_none(), "{report}");
+}

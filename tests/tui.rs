@@ -292,3 +292,93 @@ fn without_a_terminal_the_ui_says_so_and_writes_no_escape_codes() {
     assert!(err.contains("the terminal UI needs a terminal"), "{err}");
     assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// `firewatch FILE` opens the file in the UI: its tail at once, indexed behind it; `F` follows
+/// it as a writer appends, and a search counts the new lines as their commits land. The
+/// default data dir is a cache dir keyed by the file (here under a scratch XDG_CACHE_HOME).
+#[test]
+fn an_opened_file_is_followed_and_searched_while_it_grows() {
+    use std::io::Write as _;
+    let fw = Fw::new();
+    let log = fw.dir.path().join("app.log");
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!("2026-11-20T15:{:02}:{:02}Z INFO request {i} served\n", i / 60 % 60, i % 60));
+    }
+    text.push_str("2026-11-20T16:00:00Z ERROR the last line before the test\n");
+    std::fs::write(&log, text).unwrap();
+    let cache = fw.dir.path().join("cache");
+    let cmd = format!(
+        "env -u FIREWATCH_CONFIG -u FIREWATCH_DATA_DIR -u NO_COLOR XDG_CACHE_HOME={} TZ=UTC TERM=xterm-256color {} {}; echo FIREWATCH-EXITED $?; sleep 60",
+        shell_quote(&cache),
+        env!("CARGO_BIN_EXE_firewatch"),
+        shell_quote(&log)
+    );
+    let Some(t) = Tmux::start("open", &cmd, (120, 35)) else { return };
+    // The newest line is on the first screen, read from the end of the file.
+    let s = t.wait("the file's tail", 20, |s| s.contains("0 Tail") && s.contains("the last line before the test"));
+    assert!(s.contains("Tail: app.log"), "{s}");
+    t.wait("the file indexed", 60, |s| s.contains("app.log: ") && s.contains("indexed, 2.0 k records"));
+    // A writer appends a line with a word of its own every 50 ms.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, log) = (stop.clone(), log.clone());
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                writeln!(f, "2026-11-20T16:01:00Z WARN quokka appended {i}").unwrap();
+                i += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    t.keys(&["F"]);
+    let s = t.wait("following, with the new lines", 20, |s| s.contains("following") && s.contains("quokka appended"));
+    assert!(s.contains("| following"), "the pane says it follows:\n{s}");
+    t.keys(&["/"]);
+    t.type_text("quokka");
+    t.keys(&["Enter"]);
+    let count = |s: &str| -> Option<u64> {
+        let line = s.lines().find(|l| l.contains("Logs: quokka |"))?;
+        line.split("| ").nth(1)?.split(' ').next()?.parse().ok()
+    };
+    let first = t.wait("hits of the appended word", 30, |s| count(s).is_some_and(|n| n > 0));
+    let n1 = count(&first).unwrap();
+    let later = t.wait("more hits as the file grows", 30, |s| count(s).is_some_and(|n| n > n1));
+    assert!(later.contains("of app.log"), "the search says what it covers:\n{later}");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    t.keys(&["q"]);
+    let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
+    assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+    // The cache dir holds the index: opening the file again reads only what is new.
+    let dirs: Vec<_> = std::fs::read_dir(cache.join("firewatch/open")).unwrap().collect();
+    assert_eq!(dirs.len(), 1, "one cache dir for the file");
+}
+
+/// `cmd | firewatch -`: standard input is spooled and followed; the keys come from the
+/// terminal, not from the pipe; the scratch spool is gone after quitting.
+#[test]
+fn standard_input_is_spooled_followed_and_searched_with_keys_from_the_terminal() {
+    let fw = Fw::new();
+    let cache = fw.dir.path().join("cache");
+    let cmd = format!(
+        "(for i in $(seq 1 40); do echo \"2026-11-20T16:00:00Z INFO wombat piped $i\"; sleep 0.05; done; sleep 3) | env -u FIREWATCH_CONFIG -u FIREWATCH_DATA_DIR -u NO_COLOR XDG_CACHE_HOME={} TZ=UTC TERM=xterm-256color {} -; echo FIREWATCH-EXITED $?; sleep 60",
+        shell_quote(&cache),
+        env!("CARGO_BIN_EXE_firewatch"),
+    );
+    let Some(t) = Tmux::start("stdin", &cmd, (120, 35)) else { return };
+    let s = t.wait("the piped lines", 20, |s| s.contains("wombat piped 40"));
+    assert!(s.contains("Tail: stdin | following"), "standard input is followed:\n{s}");
+    t.wait("all of it indexed", 30, |s| s.contains("stdin: ") && s.contains("indexed, 40 records"));
+    t.keys(&["/"]);
+    t.type_text("wombat");
+    t.keys(&["Enter"]);
+    t.wait("the piped lines found", 20, |s| s.contains("Logs: wombat | 40 hits"));
+    t.keys(&["q"]);
+    let s = t.wait("the exit", 20, |s| s.contains("FIREWATCH-EXITED"));
+    assert!(s.contains("FIREWATCH-EXITED 0"), "{s}");
+    let left: Vec<_> = std::fs::read_dir(cache.join("firewatch/open")).map(|d| d.collect()).unwrap_or_default();
+    assert!(left.is_empty(), "the scratch spool is removed: {left:?}");
+}

@@ -42,7 +42,7 @@ pub fn run(
     std::fs::write(input.join("alertmanager-webhook.json"), ALERTS)?;
     let mut out = sanitize::stdout();
     writeln!(out, "firewatch demo: checkout slowed down in us-east-1 on 2026-11-20 around 15:00 UTC\n")?;
-    let summary = ctx.ingest_paths(&[input], None)?;
+    let summary = ctx.ingest_paths(&[input], None, false)?;
     ingest::print_summary(&mut out, &summary)?;
 
     writeln!(out, "\nalerts:")?;

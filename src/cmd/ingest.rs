@@ -65,11 +65,19 @@ pub fn print_summary(out: &mut impl Write, summary: &IngestReport) -> std::io::R
         mb / summary.seconds.max(1e-9),
         summary.bad,
         if summary.skipped > 0 { format!(", {} inputs skipped", summary.skipped) } else { String::new() }
-    )
+    )?;
+    if let Some(c) = summary.compacted {
+        writeln!(
+            out,
+            "compacted the index from {} segments to {} in {:.1}s",
+            c.segments_before, c.segments_after, c.seconds
+        )?;
+    }
+    Ok(())
 }
 
 pub fn run(ctx: &Engine, args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let summary = ctx.ingest_paths(&args.paths, args.service.clone())?;
+    let summary = ctx.ingest_paths(&args.paths, args.service.clone(), args.compact)?;
     let mut out = crate::sanitize::stdout();
     if args.json {
         crate::sanitize::json::to_writer_pretty(&mut out, &summary)?;

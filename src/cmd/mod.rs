@@ -9,6 +9,7 @@ pub mod demo;
 pub mod doctor;
 pub mod incidents;
 pub mod ingest;
+pub mod open;
 pub mod patterns;
 pub mod runbooks;
 pub mod search;
@@ -126,6 +127,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         open(data_dir.clone().unwrap_or_else(default_data_dir), cli.config.as_deref(), d)
     };
     let Some(command) = cli.command else {
+        if !cli.paths.is_empty() {
+            return open::run(&cli.paths, data_dir, cli.config.as_deref(), verbosity, cli.theme.as_deref());
+        }
         return crate::ui::app::run(
             open(Diagnostics::FileOnly(verbosity))?,
             crate::ui::app::Mode::Live,
@@ -133,6 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
     };
     match command {
+        Command::Open(args) => open::run(&args.paths, data_dir, cli.config.as_deref(), verbosity, cli.theme.as_deref()),
         Command::Ingest(args) => ingest::run(&open(diagnostics)?, &args),
         Command::Ask(args) => ask::run(&open(diagnostics)?, &args),
         Command::Collect(args) => collect::run(&open(diagnostics)?, &args),

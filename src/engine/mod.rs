@@ -9,6 +9,7 @@
 pub mod ask;
 pub mod audit;
 pub mod ingest;
+pub mod open;
 pub mod patterns;
 pub mod postmortem;
 pub mod runbooks;

@@ -42,14 +42,21 @@ impl Engine {
         Ok(SearchIndex { store, reader })
     }
 
+    /// The index as it is now, for a command that searches once (no thread follows the commits).
+    fn snapshot(&self) -> anyhow::Result<SearchIndex> {
+        let store = self.store()?;
+        let reader = store.snapshot().map_err(|e| anyhow::anyhow!("cannot read the index: {e}"))?;
+        Ok(SearchIndex { store, reader })
+    }
+
     /// One search of the index, for a command that asks once: the newest `req.limit` hits.
     pub fn search(&self, req: &SearchRequest) -> anyhow::Result<SearchResult> {
-        self.open_index()?.find(req)
+        self.snapshot()?.find(req)
     }
 
     /// How many records match `req`, whatever its limit.
     pub fn count(&self, req: &SearchRequest) -> anyhow::Result<u64> {
-        self.open_index()?.count(req)
+        self.snapshot()?.count(req)
     }
 }
 

@@ -11,7 +11,7 @@ pub mod walk;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -125,6 +125,9 @@ pub struct Ingestor<'a> {
     pub template_counts: HashMap<(u32, i64), u64>,
     /// Where a terminal is shown how far the work is; `None` draws nothing.
     pub progress: Option<progress::Progress>,
+    /// Once set (the UI that opened the files quits), an input stops at its next batch: what was read is committed
+    /// with its progress, so the caller can save the miner and commit, and the rest is read by the next run.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// State of one input while it is read.
@@ -213,6 +216,7 @@ impl<'a> Ingestor<'a> {
             miner: TemplateMiner::new(MinerConfig::default()),
             template_counts: HashMap::new(),
             progress: None,
+            stop: None,
         }
     }
 
@@ -548,6 +552,10 @@ impl<'a> Ingestor<'a> {
                 // next run starts at that record, and every record before it was committed with the progress.
                 let entry = input.held().unwrap_or(end);
                 self.flush(input, Some(entry))?;
+                if self.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    report.bytes = reader.offset() - start_offset;
+                    return Ok(());
+                }
             }
             if info.no.is_multiple_of(progress::EVERY_LINES) {
                 if let Some(p) = &self.progress {

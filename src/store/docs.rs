@@ -30,9 +30,50 @@ fn merged_attributes(resource: &Resource, attributes: &Map<String, Value>) -> Ma
     all
 }
 
+/// Whether `key` is read back by the tokenizer as the whole chunk before a [`tokenizer::KEY_MARK`].
+fn plain_key(key: &str) -> bool {
+    let edge_ok = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    key.len() < tokenizer::MAX_COMPOUND
+        && edge_ok(key.chars().next())
+        && edge_ok(key.chars().next_back())
+        && key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Whether `value` is one chunk to the tokenizer, with at least one word.
+fn plain_value(value: &str) -> bool {
+    !value.is_empty() && !value.contains(tokenizer::is_delimiter) && value.contains(char::is_alphanumeric)
+}
+
+/// Marks, in `words`, the first `key=value` that holds the attribute exactly as a standalone
+/// chunk pair, and says whether it did. The tokenizer then gives the same tokens as the
+/// attribute's entry would (`@key`, then the value's words) inside the body.
+fn mark_pair(words: &mut String, key: &str, value: &str) -> bool {
+    if !plain_key(key) || !plain_value(value) {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(i) = words.get(from..).and_then(|w| w.find(key)) {
+        let start = from + i;
+        let eq = start + key.len();
+        from = eq;
+        let before_ok = words[..start].chars().next_back().is_none_or(tokenizer::is_delimiter);
+        let after = &words[eq..];
+        if !before_ok || !after.starts_with('=') || !after[1..].starts_with(value) {
+            continue;
+        }
+        let end = eq + 1 + value.len();
+        if words[end..].chars().next().is_none_or(tokenizer::is_delimiter) {
+            let mut mark = [0u8; 1];
+            words.replace_range(eq..eq + 1, tokenizer::KEY_MARK.encode_utf8(&mut mark));
+            return true;
+        }
+    }
+    false
+}
+
 /// The attribute field's text: `key KEY_SEP value` entries, nested keys joined with dots,
 /// one entry per array element.
-fn attr_text(attributes: &Map<String, Value>, out: &mut String) {
+fn attr_text<'a>(attributes: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut String) {
     fn walk(key: &str, v: &Value, out: &mut String) {
         match v {
             Value::Null => {}
@@ -49,7 +90,7 @@ fn attr_text(attributes: &Map<String, Value>, out: &mut String) {
             }
         }
     }
-    attributes.iter().for_each(|(k, v)| walk(k, v, out));
+    attributes.for_each(|(k, v)| walk(k, v, out));
 }
 
 /// Service, region, host, and the indexed words: `words` (the body's) followed by the
@@ -71,12 +112,16 @@ fn add_common(
         doc.add_text(f.host, h);
     }
     // Telemetry must not forge attribute entries: the separators cannot come from the body.
-    if words.contains([tokenizer::ATTRS_START, tokenizer::ENTRY_SEP, tokenizer::KEY_SEP]) {
-        words = words.replace([tokenizer::ATTRS_START, tokenizer::ENTRY_SEP, tokenizer::KEY_SEP], " ");
+    let reserved = [tokenizer::ATTRS_START, tokenizer::ENTRY_SEP, tokenizer::KEY_SEP, tokenizer::KEY_MARK];
+    if words.contains(reserved) {
+        words = words.replace(reserved, " ");
     }
-    if !attributes.is_empty() {
+    // Attributes parsed out of the body (`user_id=42`) are indexed where they stand; the others follow it.
+    let in_body: Vec<bool> =
+        attributes.iter().map(|(k, v)| v.as_str().is_some_and(|v| mark_pair(&mut words, k, v))).collect();
+    if in_body.contains(&false) {
         words.push(tokenizer::ATTRS_START);
-        attr_text(&attributes, &mut words);
+        attr_text(attributes.iter().zip(&in_body).filter(|(_, b)| !**b).map(|(kv, _)| kv), &mut words);
     }
     doc.add_text(f.text, words);
     if !attributes.is_empty() {

@@ -2,6 +2,7 @@
 //! and small state, because a collector writes it while TUIs and `ask` read it from
 //! other processes.
 
+pub mod compact;
 pub mod docs;
 pub mod manifest;
 pub mod query;
@@ -112,6 +113,16 @@ impl Store {
         self.index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(|e: TantivyError| StoreError::Corrupt { dir: self.index_dir(), reason: e.to_string() })
+    }
+
+    /// A reader of the index as it is now, for a command that searches once: no thread
+    /// watches for later commits.
+    pub fn snapshot(&self) -> Result<IndexReader> {
+        self.index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(|e: TantivyError| StoreError::Corrupt { dir: self.index_dir(), reason: e.to_string() })
     }

@@ -6,8 +6,8 @@
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, EnableScoring, Explanation, Occur, PhrasePrefixQuery, PhraseQuery, Query,
-    RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
+    AllQuery, BooleanQuery, EmptyQuery, EmptyScorer, EnableScoring, Explanation, Occur, PhrasePrefixQuery, PhraseQuery,
+    Query, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term};
@@ -494,6 +494,8 @@ fn text_query(field: Field, path: Option<&str>, text: &str, phrase: bool) -> Res
             _ => Box::new(PhraseQuery::new_with_offset(fast)),
         });
     }
+    // A word that is an id: its term is looked up first, and a segment without it is skipped at once.
+    let mut rare: Option<Term> = None;
     for chunk in chunks(text) {
         let ws: Vec<(usize, usize)> = words(text, chunk).collect();
         if ws.is_empty() {
@@ -502,11 +504,18 @@ fn text_query(field: Field, path: Option<&str>, text: &str, phrase: bool) -> Res
         let mut chunk_words = Vec::new();
         for (i, (a, b)) in ws.iter().enumerate() {
             if b - a <= tokenizer::MAX_WORD {
-                chunk_words.push((position + i, mk_term(field, &compound_text(&text[*a..*b]))));
+                let term = mk_term(field, &compound_text(&text[*a..*b]));
+                if rare.is_none() && tokenizer::is_rare_word(&text[*a..*b]) {
+                    rare = Some(term.clone());
+                }
+                chunk_words.push((position + i, term));
             }
         }
         let compound = compound_text(&text[chunk.from..chunk.to]);
-        let whole = (ws.len() > 1 && compound.len() <= tokenizer::MAX_COMPOUND).then(|| mk_term(field, &compound));
+        // The index has no whole token for a chunk with an id in it (see `tokenizer::needs_compound`).
+        let whole =
+            (ws.len() > 1 && compound.len() <= tokenizer::MAX_COMPOUND && tokenizer::needs_compound(text, chunk))
+                .then(|| mk_term(field, &compound));
         match whole {
             Some(t) => {
                 fast.push((position, t));
@@ -524,11 +533,57 @@ fn text_query(field: Field, path: Option<&str>, text: &str, phrase: bool) -> Res
             _ => Box::new(PhraseQuery::new_with_offset(terms)),
         }
     };
-    Ok(if substituted {
+    let q = if substituted {
         Box::new(BooleanQuery::new(vec![(Occur::Should, to_query(fast)), (Occur::Should, to_query(exact))]))
     } else {
         to_query(exact)
+    };
+    Ok(match rare {
+        Some(term) => Box::new(Needs { term, inner: q }),
+        None => q,
     })
+}
+
+/// `inner`, in the segments whose dictionary holds `term` (a word every match of `inner` has): a search for
+/// an id reads one term per segment instead of every word of its phrase.
+#[derive(Debug)]
+struct Needs {
+    term: Term,
+    inner: Box<dyn Query>,
+}
+
+impl Clone for Needs {
+    fn clone(&self) -> Self {
+        Needs { term: self.term.clone(), inner: self.inner.box_clone() }
+    }
+}
+
+impl Query for Needs {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(NeedsWeight { term: self.term.clone(), inner: self.inner.weight(scoring)? }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.inner.query_terms(visitor);
+    }
+}
+
+struct NeedsWeight {
+    term: Term,
+    inner: Box<dyn Weight>,
+}
+
+impl Weight for NeedsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        if reader.inverted_index(self.term.field())?.get_term_info(&self.term)?.is_none() {
+            return Ok(Box::new(EmptyScorer));
+        }
+        self.inner.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.inner.explain(reader, doc)
+    }
 }
 
 #[cfg(test)]

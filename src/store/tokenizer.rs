@@ -20,6 +20,8 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 pub const MAX_WORD: usize = 64;
 /// Longest whole-chunk token.
 pub const MAX_COMPOUND: usize = 128;
+/// Shortest word with a digit that counts as an id (see `needs_compound`).
+const RARE_WORD: usize = 10;
 
 pub const NAME: &str = "fw";
 
@@ -29,8 +31,12 @@ pub const NAME: &str = "fw";
 pub const ATTRS_START: char = '\u{1d}';
 pub const ENTRY_SEP: char = '\u{1e}';
 pub const KEY_SEP: char = '\u{1f}';
+/// In the body given to the index: stands for the `=` of a `key=value` pair that is also an
+/// attribute, as it is. The key gets its `@key` token there, right before the value's words,
+/// so the pair needs no entry after the body (its value would be indexed twice).
+pub const KEY_MARK: char = '\u{1c}';
 
-fn is_delimiter(c: char) -> bool {
+pub fn is_delimiter(c: char) -> bool {
     c.is_whitespace()
         || c.is_control()
         || matches!(c, '"' | '\'' | '`' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | ',' | ';' | '=' | '|' | '\\')
@@ -55,33 +61,80 @@ pub struct Chunk {
 /// documents agree on what a chunk is.
 pub fn chunks(text: &str) -> impl Iterator<Item = Chunk> + '_ {
     let mut rest = 0usize;
-    std::iter::from_fn(move || {
-        while rest < text.len() {
-            let tail = &text[rest..];
-            let start_rel = tail.find(|c: char| !is_delimiter(c))?;
-            let start = rest + start_rel;
-            let end = text[start..].find(is_delimiter).map_or(text.len(), |e| start + e);
-            rest = end;
-            let raw = &text[start..end];
-            let lead = raw.len() - raw.trim_start_matches(is_edge_punct).len();
-            let trimmed = raw.trim_matches(is_edge_punct);
-            if !trimmed.is_empty() {
-                let from = start + lead;
-                return Some(Chunk { from, to: from + trimmed.len() });
-            }
+    // Logs are nearly all ASCII: bytes are classified by a table instead of decoding characters.
+    let ascii = text.is_ascii();
+    std::iter::from_fn(move || if ascii { next_ascii_chunk(text, &mut rest) } else { next_chunk(text, &mut rest) })
+}
+
+fn next_chunk(text: &str, rest: &mut usize) -> Option<Chunk> {
+    while *rest < text.len() {
+        let tail = &text[*rest..];
+        let start_rel = tail.find(|c: char| !is_delimiter(c))?;
+        let start = *rest + start_rel;
+        let end = text[start..].find(is_delimiter).map_or(text.len(), |e| start + e);
+        *rest = end;
+        let raw = &text[start..end];
+        let lead = raw.len() - raw.trim_start_matches(is_edge_punct).len();
+        let trimmed = raw.trim_matches(is_edge_punct);
+        if !trimmed.is_empty() {
+            let from = start + lead;
+            return Some(Chunk { from, to: from + trimmed.len() });
         }
-        None
-    })
+    }
+    None
+}
+
+/// [`is_delimiter`] for every ASCII byte.
+const ASCII_DELIMITERS: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_whitespace()
+            || c == 0x0b
+            || c.is_ascii_control()
+            || matches!(c, b'"' | b'\'' | b'`' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b',' | b';')
+            || matches!(c, b'=' | b'|' | b'\\');
+        b += 1;
+    }
+    t
+};
+
+fn is_ascii_delimiter(b: u8) -> bool {
+    ASCII_DELIMITERS[usize::from(b & 0x7f)]
+}
+
+/// [`next_chunk`] for ASCII text.
+fn next_ascii_chunk(text: &str, rest: &mut usize) -> Option<Chunk> {
+    let bytes = text.as_bytes();
+    while *rest < bytes.len() {
+        let start = *rest + bytes[*rest..].iter().position(|&b| !is_ascii_delimiter(b))?;
+        let end = bytes[start..].iter().position(|&b| is_ascii_delimiter(b)).map_or(bytes.len(), |e| start + e);
+        *rest = end;
+        let raw = &bytes[start..end];
+        if let Some(first) = raw.iter().position(u8::is_ascii_alphanumeric) {
+            let last = raw.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(first);
+            return Some(Chunk { from: start + first, to: start + last + 1 });
+        }
+    }
+    None
 }
 
 /// Alphanumeric runs inside `text[from..to]`, as byte offsets.
 pub fn words(text: &str, chunk: Chunk) -> impl Iterator<Item = (usize, usize)> + '_ {
     let s = text.get(chunk.from..chunk.to).unwrap_or("");
+    let ascii = s.is_ascii();
     let mut idx = 0usize;
     std::iter::from_fn(move || {
-        let tail = &s[idx..];
-        let st = tail.find(char::is_alphanumeric)?;
-        let en = tail[st..].find(|c: char| !c.is_alphanumeric()).map_or(tail.len(), |e| st + e);
+        let (st, en) = if ascii {
+            let tail = &s.as_bytes()[idx..];
+            let st = tail.iter().position(u8::is_ascii_alphanumeric)?;
+            (st, tail[st..].iter().position(|b| !b.is_ascii_alphanumeric()).map_or(tail.len(), |e| st + e))
+        } else {
+            let tail = &s[idx..];
+            let st = tail.find(char::is_alphanumeric)?;
+            (st, tail[st..].find(|c: char| !c.is_alphanumeric()).map_or(tail.len(), |e| st + e))
+        };
         idx += en;
         Some((chunk.from + idx - (en - st), chunk.from + idx))
     })
@@ -226,13 +279,7 @@ fn attr_tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base_
         offset += entry.len() + ENTRY_SEP.len_utf8();
         let Some((key, value)) = entry.split_once(KEY_SEP) else { continue };
         if key.len() < MAX_COMPOUND {
-            let t = out.slot();
-            t.offset_from = base;
-            t.offset_to = base + key.len();
-            t.position = position;
-            t.position_length = 1;
-            t.text.push('@');
-            lowercase_push(key, &mut t.text);
+            push_key(out, key, base, position);
         }
         let value_base = base + key.len() + KEY_SEP.len_utf8();
         let after = tokenize_at(value, out, position + 1, value_base);
@@ -296,6 +343,27 @@ pub fn tokenize_into(text: &str, out: &mut TokenBuf) {
     tokenize_at(text, out, 0, 0);
 }
 
+/// Whether a word is long and has a digit: an id (`89499506de51`), all but unique to its record.
+pub fn is_rare_word(w: &str) -> bool {
+    w.len() >= RARE_WORD && w.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Whether the whole-identifier token of `span` (a chunk or a part of one, not a dotted run) is worth
+/// indexing. Not when one of its words is an id: a query finds the span as the phrase of its words,
+/// which that word makes as fast as one term, and a unique term per record is what costs most to
+/// index (hashed, sorted and written to the dictionary of its segment). A word longer than
+/// [`MAX_WORD`] is not indexed, so its span keeps its token.
+pub fn needs_compound(text: &str, span: Chunk) -> bool {
+    let mut rare = false;
+    for (a, b) in words(text, span) {
+        if b - a > MAX_WORD {
+            return true;
+        }
+        rare |= is_rare_word(&text[a..b]);
+    }
+    !rare
+}
+
 /// Tokenizes `text` with positions from `first_position` and offsets shifted by
 /// `base`; returns the position after the last word.
 fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usize) -> usize {
@@ -310,10 +378,12 @@ fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usiz
         }
         compounds.clear();
         if word_spans.len() > 1 {
-            compounds.push((chunk.from, chunk.to));
+            if needs_compound(text, chunk) {
+                compounds.push((chunk.from, chunk.to));
+            }
             for part in parts(text, chunk) {
                 let inner = words(text, part).take(2).count();
-                if inner > 1 {
+                if inner > 1 && needs_compound(text, part) {
                     compounds.push((part.from, part.to));
                 }
             }
@@ -323,6 +393,9 @@ fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usiz
             compounds.dedup();
         }
         let mut ci = 0;
+        let key_at = (text.as_bytes().get(chunk.to) == Some(&(KEY_MARK as u8)))
+            .then(|| position + word_spans.len() - 1)
+            .filter(|_| chunk.to - chunk.from < MAX_COMPOUND);
         for (i, &(wf, wt)) in word_spans.iter().enumerate() {
             while ci < compounds.len() && compounds[ci].0 <= wf {
                 let (cf, ct) = compounds[ci];
@@ -335,9 +408,23 @@ fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usiz
                 out.push(text, wf, wt, position + i, base);
             }
         }
+        if let Some(at) = key_at {
+            push_key(out, &text[chunk.from..chunk.to], base + chunk.from, at);
+        }
         position += word_spans.len();
     }
     position
+}
+
+/// The `@key` token of an attribute key, at `position`.
+fn push_key(out: &mut TokenBuf, key: &str, offset: usize, position: usize) {
+    let t = out.slot();
+    t.offset_from = offset;
+    t.offset_to = offset + key.len();
+    t.position = position;
+    t.position_length = 1;
+    t.text.push('@');
+    lowercase_push(key, &mut t.text);
 }
 
 #[cfg(test)]
@@ -437,6 +524,21 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_found_by_their_words_not_a_token_of_their_own() {
+        let t = toks("req=req-89499506de51 at 10.2.148.41:8080 order ord-7F3A blob-");
+        let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
+        assert!(!texts.contains(&"req-89499506de51"), "{texts:?}");
+        let pos = |s: &str| t.iter().find(|(x, _)| x == s).map(|(_, p)| *p);
+        assert_eq!((pos("89499506de51"), pos("at")), (Some(2), Some(3)), "{texts:?}");
+        for want in ["10.2.148.41:8080", "10.2.148.41", "ord-7f3a"] {
+            assert!(texts.contains(&want), "{want} in {texts:?}");
+        }
+        // A word too long to be indexed keeps its chunk findable as one token.
+        let long = format!("x-{}1", "a".repeat(MAX_WORD));
+        assert!(toks(&long).iter().any(|(s, _)| *s == long.to_lowercase()));
+    }
+
+    #[test]
     fn the_fallback_keeps_plain_words() {
         let mut out = TokenBuf::default();
         fallback_tokenize_into("Disk FULL on\u{fffd}host-1", &mut out);
@@ -456,6 +558,22 @@ mod tests {
                 index_tokenize_into(&text, &mut out);
                 for t in out.as_slice() {
                     proptest::prop_assert!(text.get(t.offset_from..t.offset_to).is_some(), "{:?} in {:?}", t, text);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The byte-table path for ASCII text cuts exactly where the character path does.
+        #[test]
+        fn ascii_chunks_match_the_general_rule(s in "[ -~\t\x00-\x1f\x7f]{0,80}") {
+            let (mut a, mut b) = (0usize, 0usize);
+            loop {
+                let (x, y) = (next_ascii_chunk(&s, &mut a), next_chunk(&s, &mut b));
+                proptest::prop_assert_eq!(x, y, "{:?}", s);
+                if x.is_none() {
+                    break;
                 }
             }
         }

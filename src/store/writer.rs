@@ -3,6 +3,11 @@
 //! Producers send batches of documents over a bounded channel (back-pressure instead of
 //! unbounded memory); the thread commits every `commit_docs` documents or
 //! `commit_interval`, and on request, with the file manifest as commit payload.
+//!
+//! Commits start small and early, then grow: the first lands [`FIRST_COMMIT`] after the
+//! first document, so a search started beside a long ingest sees records within a second;
+//! each later threshold (time and documents) doubles up to the configured one, so a bulk
+//! ingest still writes few, large segments.
 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,6 +17,32 @@ use tantivy::{IndexWriter, TantivyDocument, TantivyError, Term};
 
 use super::manifest::{Manifest, Progress};
 use super::{Result, Store, StoreError};
+
+/// How soon after its first document the writer commits for the first time.
+pub const FIRST_COMMIT: Duration = Duration::from_millis(400);
+/// Documents that trigger the first commit, whatever the time.
+const FIRST_COMMIT_DOCS: u64 = 16_384;
+
+/// When the next commit is due: thresholds that double after each commit, up to the configured ones.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    interval: Duration,
+    docs: u64,
+}
+
+impl Schedule {
+    fn new(cfg: &WriterConfig) -> Self {
+        Schedule {
+            interval: FIRST_COMMIT.min(cfg.commit_interval),
+            docs: FIRST_COMMIT_DOCS.min(cfg.commit_docs.max(1)),
+        }
+    }
+
+    fn grow(&mut self, cfg: &WriterConfig) {
+        self.interval = (self.interval * 2).min(cfg.commit_interval);
+        self.docs = self.docs.saturating_mul(2).min(cfg.commit_docs.max(1));
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
@@ -143,41 +174,21 @@ fn run(
 ) -> Result<WriterStats> {
     let mut stats = WriterStats::default();
     let mut pending = 0u64;
-    let mut last_commit = Instant::now();
+    let mut schedule = Schedule::new(&cfg);
+    // Since the first pending document (the clock of the next commit); `None` while nothing is pending.
+    let mut pending_since: Option<Instant> = None;
     loop {
-        let op = match rx.recv_timeout(cfg.commit_interval) {
+        let wait = pending_since.map_or(cfg.commit_interval, |t| schedule.interval.saturating_sub(t.elapsed()));
+        let op = match rx.recv_timeout(wait) {
             Ok(op) => Some(op),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
         };
         match op {
-            Some(WriteOp::Add(docs, progress)) => {
-                pending += docs.len() as u64;
-                stats.docs += docs.len() as u64;
-                for d in docs {
-                    writer.add_document(d)?;
-                }
-                if let Some(p) = progress {
-                    manifest.apply(&p);
-                    pending += 1;
-                }
-            }
-            Some(WriteOp::Upsert(docs)) => {
-                pending += docs.len() as u64;
-                stats.docs += docs.len() as u64;
-                for (id, d) in docs {
-                    writer.delete_term(Term::from_field_text(id_field, &id));
-                    writer.add_document(d)?;
-                }
-            }
-            Some(WriteOp::DeleteQuery(q)) => {
-                writer.delete_query(q)?;
-                pending += 1;
-            }
             Some(WriteOp::Commit(ack)) => {
                 let r = commit(&mut writer, &manifest, &mut stats);
                 pending = 0;
-                last_commit = Instant::now();
+                pending_since = None;
                 let failed = r.is_err();
                 #[allow(
                     clippy::let_underscore_must_use,
@@ -189,12 +200,18 @@ fn run(
                 }
                 continue;
             }
+            Some(op) => pending += apply(&mut writer, &mut manifest, &mut stats, id_field, op)?,
             None => {}
         }
-        if pending > 0 && (pending >= cfg.commit_docs || last_commit.elapsed() >= cfg.commit_interval) {
+        if pending > 0 && pending_since.is_none() {
+            pending_since = Some(Instant::now());
+        }
+        let due = pending_since.is_some_and(|t| t.elapsed() >= schedule.interval);
+        if pending > 0 && (pending >= schedule.docs || due) {
             commit(&mut writer, &manifest, &mut stats)?;
             pending = 0;
-            last_commit = Instant::now();
+            pending_since = None;
+            schedule.grow(&cfg);
         }
     }
     if pending > 0 {
@@ -202,4 +219,93 @@ fn run(
     }
     writer.wait_merging_threads()?;
     Ok(stats)
+}
+
+/// Hands one operation (not a commit) to the index writer; returns how many changes it adds to the next commit.
+fn apply(
+    writer: &mut IndexWriter,
+    manifest: &mut Manifest,
+    stats: &mut WriterStats,
+    id_field: tantivy::schema::Field,
+    op: WriteOp,
+) -> Result<u64> {
+    let mut pending = 0u64;
+    match op {
+        WriteOp::Add(docs, progress) => {
+            pending += docs.len() as u64;
+            stats.docs += docs.len() as u64;
+            for d in docs {
+                writer.add_document(d)?;
+            }
+            if let Some(p) = progress {
+                manifest.apply(&p);
+                pending += 1;
+            }
+        }
+        WriteOp::Upsert(docs) => {
+            pending += docs.len() as u64;
+            stats.docs += docs.len() as u64;
+            for (id, d) in docs {
+                writer.delete_term(Term::from_field_text(id_field, &id));
+                writer.add_document(d)?;
+            }
+        }
+        WriteOp::DeleteQuery(q) => {
+            writer.delete_query(q)?;
+            pending += 1;
+        }
+        // The loop answers commits itself, before they get here.
+        WriteOp::Commit(_) => {}
+    }
+    Ok(pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(f: &super::super::Fields, i: u64) -> TantivyDocument {
+        let mut d = TantivyDocument::default();
+        d.add_text(f.id, format!("{i:032x}"));
+        d.add_text(f.text, format!("record number{i}"));
+        d.add_date(f.timestamp, tantivy::DateTime::from_timestamp_secs(i as i64));
+        d
+    }
+
+    #[test]
+    fn commit_thresholds_start_small_and_double_up_to_the_configured_ones() {
+        let cfg = WriterConfig { commit_interval: Duration::from_secs(5), commit_docs: 100_000, ..Default::default() };
+        let mut s = Schedule::new(&cfg);
+        assert_eq!((s.interval, s.docs), (FIRST_COMMIT, FIRST_COMMIT_DOCS));
+        let mut seen = vec![s.interval];
+        for _ in 0..10 {
+            s.grow(&cfg);
+            seen.push(s.interval);
+        }
+        assert_eq!(seen[1], FIRST_COMMIT * 2);
+        assert_eq!((s.interval, s.docs), (cfg.commit_interval, cfg.commit_docs));
+        // A configuration below the first step is obeyed from the start.
+        let tight = WriterConfig { commit_interval: Duration::from_millis(100), commit_docs: 10, ..Default::default() };
+        let s = Schedule::new(&tight);
+        assert_eq!((s.interval, s.docs), (Duration::from_millis(100), 10));
+    }
+
+    /// A search beside a long ingest sees its first records within about a second, not after the configured interval.
+    #[test]
+    fn the_first_commit_lands_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let cfg = WriterConfig { commit_interval: Duration::from_secs(30), ..Default::default() };
+        let writer = WriterHandle::start(&store, cfg).unwrap();
+        let reader = store.reader().unwrap();
+        let started = Instant::now();
+        writer.send(WriteOp::Add((0..100).map(|i| doc(&store.fields, i)).collect(), None)).unwrap();
+        while reader.searcher().num_docs() == 0 && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+            reader.reload().unwrap();
+        }
+        assert_eq!(reader.searcher().num_docs(), 100);
+        assert!(started.elapsed() < Duration::from_secs(3), "first commit after {:?}", started.elapsed());
+        writer.finish().unwrap();
+    }
 }

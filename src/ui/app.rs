@@ -32,6 +32,7 @@ use crate::copilot::chat::{ChatEvent, Effect, RequestId};
 use crate::copilot::offline::Answer;
 use crate::copilot::tools::StoreTools;
 use crate::engine::ask::Llm;
+use crate::engine::open::{OpenControl, OpenEvent, Opened};
 use crate::engine::runbooks::ConfirmedBy;
 use crate::engine::search::SearchIndex;
 use crate::engine::Engine;
@@ -46,6 +47,8 @@ pub enum Mode {
     Live,
     /// The simulated incident, replayed at `speed` times real time.
     Demo { speed: f64 },
+    /// Files opened to be read (`firewatch FILE...`): their tail at once, indexed behind it.
+    Open(Opened),
 }
 
 /// What the loop measures about itself, written as JSON to `FIREWATCH_UI_STATS` at exit
@@ -97,12 +100,16 @@ impl Drop for TerminalGuard {
 /// Shared by the tasks: the engine and an index reader that reloads on commits.
 struct Shared {
     engine: Engine,
+    /// The files opened to be read: a search also scans the part of them not indexed yet.
+    opened: std::sync::OnceLock<Vec<std::path::PathBuf>>,
     /// Opened off the loop, after the first frame: on a cold page cache a large index
     /// takes seconds to open, and the screen must not wait for it.
     index: std::sync::OnceLock<Result<SearchIndex, String>>,
     /// Bumped by the replay on every commit; the loader re-analyses only when it moved.
     generation: AtomicU64,
     stop: Arc<AtomicBool>,
+    /// Follow the opened files.
+    follow: Arc<AtomicBool>,
     /// The tools of each question the LLM is answering (they hold its store snapshot).
     tools: Mutex<HashMap<RequestId, Arc<StoreTools>>>,
     llm: Option<Llm>,
@@ -118,7 +125,10 @@ impl Shared {
 pub fn run(engine: Engine, mode: Mode, theme: Option<&str>) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     use std::io::IsTerminal as _;
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+    // Standard input being read (`firewatch -`), the keys come from /dev/tty, as crossterm reads them.
+    let spooling = matches!(&mode, Mode::Open(o) if o.spool.is_some());
+    let keys_in = std::io::stdin().is_terminal() || (spooling && std::fs::File::open("/dev/tty").is_ok());
+    if !std::io::stdout().is_terminal() || !keys_in {
         anyhow::bail!(
             "the terminal UI needs a terminal on stdin and stdout; in scripts use the commands (search, incidents, ask, runbooks; see --help)"
         );
@@ -157,6 +167,17 @@ pub fn run(engine: Engine, mode: Mode, theme: Option<&str>) -> anyhow::Result<Ex
         state.feed = "demo: generating the simulated incident".into();
         state.now = Engine::demo_start();
     }
+    if let Mode::Open(opened) = &mode {
+        // Read from the end of the files before the first frame: no index is needed for it.
+        let tail = crate::engine::open::tail(&opened.files, crate::engine::open::TAIL_LINES);
+        let name = opened.name();
+        let following = opened.spool.is_some();
+        shared.follow.store(following, Ordering::Relaxed);
+        #[allow(clippy::let_underscore_must_use, reason = "set once, here, before any search can read it")]
+        let _ = shared.opened.set(opened.files.clone());
+        state.logs = super::panes::logs::LogsPane::opened(name, tail, following);
+        state.pane = super::Pane::Tail;
+    }
 
     let clock: Arc<Mutex<Option<DateTime<Utc>>>> = Arc::new(Mutex::new(None));
     // Not joined at exit: once the terminal is gone (a hangup) crossterm's read may never
@@ -167,6 +188,9 @@ pub fn run(engine: Engine, mode: Mode, theme: Option<&str>) -> anyhow::Result<Ex
         Mode::Demo { speed } => threads.push(spawn_replay(&shared, tx.clone(), clock.clone(), speed)),
         Mode::Live if !shared.engine.config.source.is_empty() => threads.push(spawn_sources(&shared)),
         Mode::Live => {}
+        // Joined at exit: told to stop, the ingest ends at its next batch and commits what it read with the
+        // template miner, so the records' template ids are never ahead of the miner on disk.
+        Mode::Open(opened) => threads.push(spawn_open(&shared, tx.clone(), opened)),
     }
     let mut stats = Stats::default();
     let code = rt.block_on(async {
@@ -179,7 +203,7 @@ pub fn run(engine: Engine, mode: Mode, theme: Option<&str>) -> anyhow::Result<Ex
     });
     shared.stop.store(true, Ordering::Relaxed);
     drop(_guard);
-    // The replay's writer commits what it has before the process ends; the sources stop.
+    // The replay's and the opened files' writers commit what they have before the process ends; the sources stop.
     for t in threads {
         #[allow(
             clippy::let_underscore_must_use,
@@ -277,6 +301,27 @@ fn spawn_replay(
         });
         if let Err(e) = result {
             act(&tx, Action::Notice(format!("demo replay failed: {e:#}")));
+        }
+    })
+}
+
+/// The opened files, indexed (and followed) on a thread of their own.
+fn spawn_open(shared: &Arc<Shared>, tx: Tx, opened: Opened) -> std::thread::JoinHandle<()> {
+    let shared = shared.clone();
+    std::thread::spawn(move || {
+        let ctl = OpenControl { stop: shared.stop.clone(), follow: shared.follow.clone() };
+        let sink = Arc::new(move |e: OpenEvent| {
+            act(
+                &tx,
+                match e {
+                    OpenEvent::Progress(p) => Action::Indexing(p),
+                    OpenEvent::Tail(lines) => Action::Tail(lines),
+                    OpenEvent::Failed(why) => Action::Notice(why),
+                },
+            )
+        });
+        if let Err(e) = shared.engine.watch_files(&opened, &ctl, sink.clone()) {
+            sink(OpenEvent::Failed(format!("cannot read the files: {e:#}")));
         }
     })
 }
@@ -522,6 +567,8 @@ impl Effects {
             index: std::sync::OnceLock::new(),
             generation: AtomicU64::new(1),
             stop: Arc::new(AtomicBool::new(false)),
+            follow: Arc::new(AtomicBool::new(false)),
+            opened: std::sync::OnceLock::new(),
             tools: Mutex::new(HashMap::new()),
             llm,
         });
@@ -621,6 +668,7 @@ impl Effects {
                     sink(Action::Notice(msg));
                 });
             }
+            Task::FollowFiles(on) => shared.follow.store(on, Ordering::Relaxed),
             // Applied by the loop, which holds the theme.
             Task::Theme(_) => {}
         }
@@ -657,7 +705,8 @@ async fn ask_llm(
     }
 }
 
-/// A search with its count and a histogram of the hits over the two hours before `now`.
+/// A search with its count and a histogram of the hits over the two hours before `now` (or before the newest hit,
+/// when that is older).
 fn run_search(
     shared: &Shared,
     query: &str,
@@ -665,8 +714,14 @@ fn run_search(
     now: DateTime<Utc>,
 ) -> anyhow::Result<SearchResults> {
     let t0 = Instant::now();
-    let span = (now - chrono::Duration::hours(2), now);
-    let found = shared.index()?.search(query, window, HITS, span, BUCKETS)?;
+    let two_hours = chrono::Duration::hours(2);
+    let index = shared.index()?;
+    let mut found = index.search(query, window, HITS, (now - two_hours, now), BUCKETS)?;
+    // A file from last week: the histogram covers the two hours up to its newest hit, not an empty stretch before now.
+    if let Some(newest) = found.hits.first().map(|h| h.timestamp).filter(|t| *t < now - two_hours) {
+        let end = newest + chrono::Duration::seconds(1);
+        found = index.search(query, window, HITS, (end - two_hours, end), BUCKETS)?;
+    }
     let hits = found
         .hits
         .into_iter()
@@ -678,15 +733,43 @@ fn run_search(
             trace_id: h.trace_id.filter(|t| !t.is_empty()),
         })
         .collect();
-    Ok(SearchResults {
+    let mut results = SearchResults {
         hits,
         total: found.total,
         terms: found.highlights,
         histogram: found.histogram,
         span: Some(found.span),
-        millis: t0.elapsed().as_millis() as u64,
+        millis: 0,
         fallback: None,
-    })
+        scanned: None,
+    };
+    if window.is_none() {
+        add_unindexed(shared, query, &mut results)?;
+    }
+    results.millis = t0.elapsed().as_millis() as u64;
+    Ok(results)
+}
+
+/// While opened files are indexed, a plain word or phrase is also looked for, as typed, in the part not indexed
+/// yet (`Engine::scan_unindexed`), so that an id deep in a large file is found at once.
+fn add_unindexed(shared: &Shared, query: &str, results: &mut SearchResults) -> anyhow::Result<()> {
+    let Some(files) = shared.opened.get() else { return Ok(()) };
+    let Ok(crate::store::query::Node::Term { field: None, text, .. }) = crate::store::query::parse(query) else {
+        return Ok(());
+    };
+    let Some(scan) = shared.engine.scan_unindexed(files, &text, HITS)? else { return Ok(()) };
+    results.total += scan.total;
+    results.scanned = Some((scan.total, scan.bytes));
+    results.hits.extend(scan.lines.into_iter().map(|l| HitRow {
+        timestamp: l.time.unwrap_or_default(),
+        service: "-".into(),
+        severity: crate::model::Severity::Unspecified,
+        body: l.text,
+        trace_id: None,
+    }));
+    results.hits.sort_by_key(|h| std::cmp::Reverse(h.timestamp));
+    results.hits.truncate(HITS);
+    Ok(())
 }
 
 fn draw(terminal: &mut Term, state: &State, theme: &Theme, keys: &Keymap) -> anyhow::Result<()> {

@@ -23,6 +23,7 @@ use panes::chat::{Asking, ChatPane};
 use panes::detail::DetailPane;
 use panes::incidents::IncidentsPane;
 pub use panes::incidents::Sort;
+use panes::logs::LogsPane;
 use panes::palette::Command;
 use panes::runbooks::RunbooksPane;
 use panes::search::SearchPane;
@@ -35,6 +36,8 @@ pub const MIN_SIZE: (u16, u16) = (80, 24);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
+    /// The tail of the opened files; there only when files were opened.
+    Tail,
     Incidents,
     Detail,
     Search,
@@ -47,11 +50,24 @@ impl Pane {
 
     pub fn title(self) -> &'static str {
         match self {
+            Pane::Tail => "Tail",
             Pane::Incidents => "Incidents",
             Pane::Detail => "Detail",
             Pane::Search => "Logs",
             Pane::Chat => "Chat",
             Pane::Runbooks => "Runbooks",
+        }
+    }
+
+    /// The key that goes to the pane, shown on its tab.
+    pub fn key(self) -> char {
+        match self {
+            Pane::Tail => '0',
+            Pane::Incidents => '1',
+            Pane::Detail => '2',
+            Pane::Search => '3',
+            Pane::Chat => '4',
+            Pane::Runbooks => '5',
         }
     }
 }
@@ -162,6 +178,7 @@ pub struct State {
     pub search: SearchPane,
     pub chat: ChatPane,
     pub runbooks: RunbooksPane,
+    pub logs: LogsPane,
     /// The command line being typed after `:`.
     pub palette: String,
     pub sources: Vec<SourceStatus>,
@@ -185,6 +202,7 @@ impl State {
             search: SearchPane::default(),
             chat: ChatPane::default(),
             runbooks: RunbooksPane::default(),
+            logs: LogsPane::default(),
             palette: String::new(),
             sources: Vec::new(),
             llm: LlmState::Off,
@@ -195,6 +213,12 @@ impl State {
             size: MIN_SIZE,
             quit: false,
         }
+    }
+
+    /// The panes with a tab: the tail first when files were opened.
+    pub fn panes(&self) -> Vec<Pane> {
+        let tail = self.logs.active.then_some(Pane::Tail);
+        tail.into_iter().chain(Pane::ALL).collect()
     }
 
     pub fn selected_incident(&self) -> Option<&IncidentRow> {
@@ -273,6 +297,10 @@ pub enum Action {
         chart: Result<chart::MetricChart, String>,
     },
     Chat(ChatEvent),
+    /// The newest lines of the opened files.
+    Tail(Vec<String>),
+    /// How far the background indexing of the opened files is.
+    Indexing(crate::engine::open::OpenProgress),
     StepDone {
         runbook: String,
         step: usize,
@@ -309,6 +337,8 @@ pub enum Task {
         incident: String,
     },
     Theme(String),
+    /// Follow the opened files (or stop).
+    FollowFiles(bool),
 }
 
 /// What applying an action did: redraw or not, and the work to start.
@@ -354,6 +384,9 @@ fn owner(s: &State, a: &Action) -> Pane {
     match a {
         Action::Incidents(_) | Action::Sort => Pane::Incidents,
         Action::StartSearch if s.pane == Pane::Incidents => Pane::Incidents,
+        // With files opened, F follows them (new hits come with each commit anyway).
+        Action::Tail(_) => Pane::Tail,
+        Action::Follow if s.logs.active => Pane::Tail,
         Action::StartSearch
         | Action::Follow
         | Action::JumpTrace
@@ -369,6 +402,7 @@ fn owner(s: &State, a: &Action) -> Pane {
 /// Hands the action to its pane; `None` when the pane has nothing to do with it.
 fn dispatch(s: &mut State, a: Action, page: usize) -> Option<Vec<Effect>> {
     match owner(s, &a) {
+        Pane::Tail => s.logs.update(a, page),
         Pane::Incidents => s.incidents.update(a, page),
         Pane::Detail => s.detail.update(a, page),
         Pane::Search => s.search.update(a, page, s.chat.opened.is_some()),
@@ -446,12 +480,14 @@ fn frame(s: &mut State, a: Action, page: usize) -> Update {
             Update::redraw()
         }
         Action::NextPane | Action::PrevPane => {
-            let i = Pane::ALL.iter().position(|p| *p == s.pane).unwrap_or(0);
-            let n = Pane::ALL.len();
-            s.pane = Pane::ALL[if a == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n }];
+            let panes = s.panes();
+            let i = panes.iter().position(|p| *p == s.pane).unwrap_or(0);
+            let n = panes.len();
+            s.pane = panes[if a == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n }];
             Update::redraw()
         }
         Action::Click(x, y) => click(s, x, y, page),
+        Action::Goto(Pane::Tail) if !s.logs.active => Update::default(),
         Action::Goto(p) => {
             let changed = s.pane != p;
             s.pane = p;
@@ -490,6 +526,13 @@ fn status(s: &mut State, a: Action, page: usize) -> Update {
         Action::Sources(src) => set(&mut s.sources, src),
         Action::Feed(f) => set(&mut s.feed, f),
         Action::Llm(l) => set(&mut s.llm, l),
+        Action::Indexing(p) => {
+            // A commit: what was searched may have more hits now.
+            if s.logs.progress.as_ref().is_none_or(|old| old.commit != p.commit) {
+                s.search.commit_landed();
+            }
+            set(&mut s.logs.progress, Some(p))
+        }
         Action::Tick(now) => {
             // The clock is drawn to the minute: redraw only when the minute turns.
             let changed = now.timestamp() / 60 != s.now.timestamp() / 60;
@@ -571,6 +614,7 @@ fn command(s: &mut State, c: Command) -> Update {
             Some(incident) => vec![Effect::Task(Task::Export { incident }), Effect::Redraw],
             None => vec![Effect::Notice("no incident selected".into()), Effect::Redraw],
         },
+        Command::Follow if s.logs.active => return to_panes(s, Action::Follow, s.page()),
         Command::Follow => {
             s.search.follow = !s.search.follow;
             vec![Effect::Goto(Pane::Search), Effect::Redraw]

@@ -298,3 +298,51 @@ fn stored_health_rows_become_source_states() {
     assert_eq!(SourceState::of_stored("not json"), SourceState::Unknown);
     assert_eq!(SourceState::Degraded.to_string(), "degraded");
 }
+
+fn progress(commit: u64, done: u64) -> crate::engine::open::OpenProgress {
+    crate::engine::open::OpenProgress {
+        name: "app.log".into(),
+        bytes_done: done,
+        bytes_total: 1000,
+        records: done / 10,
+        commit,
+        indexing: done < 1000,
+    }
+}
+
+#[test]
+fn with_files_opened_a_commit_runs_the_search_again_and_f_follows_the_files() {
+    let mut s = State::new(Utc::now());
+    assert_eq!(s.panes(), Pane::ALL, "no tail tab without files");
+    assert!(!update(&mut s, Action::Goto(Pane::Tail)).redraw);
+    s.logs = panes::logs::LogsPane::opened("app.log".into(), vec!["a".into()], false);
+    s.pane = Pane::Tail;
+    assert_eq!(s.panes()[0], Pane::Tail);
+    update(&mut s, Action::PrevPane);
+    assert_eq!(s.pane, Pane::Runbooks, "the tail is one of the panes Tab goes through");
+    // F follows the files, wherever it is pressed, and says so to the loop.
+    update(&mut s, Action::Goto(Pane::Search));
+    let u = update(&mut s, Action::Follow);
+    assert_eq!(u.tasks, vec![Task::FollowFiles(true)]);
+    assert!(s.logs.following && !s.search.follow);
+    // A search typed before the first commit.
+    update(&mut s, Action::StartSearch);
+    typed(&mut s, "payment");
+    let u = update(&mut s, Action::Submit);
+    assert!(matches!(u.tasks.as_slice(), [Task::Search { seq: 1, .. }]), "{u:?}");
+    update(&mut s, Action::SearchDone { seq: 1, results: SearchResults::default() });
+    let tick = |s: &mut State| update(s, Action::Tick(s.now)).tasks;
+    assert!(tick(&mut s).is_empty(), "nothing new, nothing searched");
+    // A commit lands: the next ticks search again (the index's reader sees it a moment later).
+    update(&mut s, Action::Indexing(progress(7, 300)));
+    assert!(matches!(tick(&mut s).as_slice(), [Task::Search { seq: 2, query, .. }] if query == "payment"));
+    assert!(tick(&mut s).is_empty(), "not while the search runs");
+    update(&mut s, Action::SearchDone { seq: 2, results: SearchResults::default() });
+    assert_eq!(tick(&mut s).len(), 1);
+    update(&mut s, Action::SearchDone { seq: 3, results: SearchResults::default() });
+    assert!(tick(&mut s).is_empty(), "twice per commit, then quiet");
+    // Progress without a commit (bytes read, nothing searchable yet) does not search again.
+    update(&mut s, Action::Indexing(progress(7, 400)));
+    assert!(tick(&mut s).is_empty());
+    assert_eq!(s.logs.status().unwrap(), "indexing app.log: 400 B of 1.0 kB (40%), 40 records  following");
+}

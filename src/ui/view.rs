@@ -63,6 +63,7 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, keys: &Keymap) {
     let [tabs, body, line, status] = screen(area);
     draw_tabs(f, s, t, tabs);
     match s.pane {
+        Pane::Tail => panes::logs::draw(f, s, t, body),
         Pane::Incidents => panes::incidents::draw(f, s, t, body),
         Pane::Detail => panes::detail::draw(f, s, t, body),
         Pane::Search => panes::search::draw(f, s, t, body),
@@ -87,8 +88,8 @@ fn screen(area: Rect) -> [Rect; 4] {
 
 const BRAND: &str = " firewatch ";
 
-fn tab_label(i: usize, p: Pane) -> String {
-    format!(" {} {} ", i + 1, p.title())
+fn tab_label(p: Pane) -> String {
+    format!(" {} {} ", p.key(), p.title())
 }
 
 /// What a mouse click lands on.
@@ -108,10 +109,10 @@ pub fn target(s: &State, x: u16, y: u16) -> Option<Target> {
     let [tabs, body, _, _] = screen(area);
     if y == tabs.y {
         let mut from = BRAND.chars().count();
-        for (i, p) in Pane::ALL.iter().enumerate() {
-            let to = from + tab_label(i, *p).chars().count();
+        for p in s.panes() {
+            let to = from + tab_label(p).chars().count();
             if (from..to).contains(&(x as usize)) {
-                return Some(Target::Tab(*p));
+                return Some(Target::Tab(p));
             }
             from = to;
         }
@@ -126,9 +127,9 @@ pub fn target(s: &State, x: u16, y: u16) -> Option<Target> {
 
 fn draw_tabs(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let mut spans = vec![Span::styled(BRAND, t.accent)];
-    for (i, p) in Pane::ALL.iter().enumerate() {
-        let style = if *p == s.pane { t.selection } else { t.muted };
-        spans.push(Span::styled(tab_label(i, *p), style));
+    for p in s.panes() {
+        let style = if p == s.pane { t.selection } else { t.muted };
+        spans.push(Span::styled(tab_label(p), style));
     }
     let clock = format!(" {} ", s.now.format("%Y-%m-%d %H:%M UTC"));
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
@@ -171,7 +172,11 @@ fn draw_line(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
 
 fn draw_status(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     let mut spans = Vec::new();
-    if s.sources.is_empty() {
+    if let Some(text) = s.logs.status() {
+        let indexing = s.logs.progress.as_ref().is_none_or(|p| p.indexing);
+        spans.push(Span::styled(safe(&text), if indexing { t.accent } else { t.ok }));
+        spans.push(Span::raw("  "));
+    } else if s.sources.is_empty() {
         spans.push(Span::styled("no live sources", t.muted));
     }
     for src in &s.sources {

@@ -5,6 +5,7 @@
 pub mod chat;
 pub mod detail;
 pub mod incidents;
+pub mod logs;
 pub mod palette;
 pub mod runbooks;
 pub mod search;

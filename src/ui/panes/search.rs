@@ -44,6 +44,8 @@ pub struct SearchResults {
     pub millis: u64,
     /// Set when the query found nothing and the fallback was searched instead.
     pub fallback: Option<String>,
+    /// Lines found scanning the opened files' part not indexed yet, and its bytes.
+    pub scanned: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -64,6 +66,9 @@ pub struct SearchPane {
     pub chart: Option<MetricChart>,
     /// Numbers the searches: a result for an older one is dropped.
     pub seq: u64,
+    /// Ticks on which the query runs again because a commit landed (the index's reader sees
+    /// a commit a moment after it lands, so twice).
+    pub refresh: u8,
 }
 
 impl SearchPane {
@@ -116,11 +121,19 @@ impl SearchPane {
         vec![Effect::Redraw]
     }
 
-    /// On each tick a followed query runs again, unless it is still running.
+    /// The index has a new commit: the query runs again on the next ticks.
+    pub fn commit_landed(&mut self) {
+        self.refresh = 2;
+    }
+
+    /// On each tick a followed query runs again, or one that a commit may have changed,
+    /// unless it is still running.
     pub fn tick(&mut self) -> Option<Task> {
-        if !self.follow || self.busy || self.query.is_empty() {
+        let refresh = self.refresh > 0;
+        if !(self.follow || refresh) || self.busy || self.query.is_empty() {
             return None;
         }
+        self.refresh = self.refresh.saturating_sub(1);
         self.seq += 1;
         self.busy = true;
         Some(Task::Search { seq: self.seq, query: self.query.clone(), fallback: None })
@@ -275,8 +288,20 @@ pub fn draw(f: &mut Frame, s: &State, t: &Theme, area: Rect) {
     f.render_widget(outer, area);
     let [origin, graph, list] = layout(v, area);
     let [hist, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(graph);
+    let coverage = s.logs.progress.as_ref().filter(|_| s.logs.active && !v.query.is_empty());
     let top = match (&v.error, &v.origin) {
         (Some(e), _) => Line::from(Span::styled(safe(e), t.critical)),
+        (None, None) if coverage.is_some() => {
+            let mut text = coverage.map(|p| p.coverage_text()).unwrap_or_default();
+            if let Some((n, bytes)) = r.scanned {
+                text.push_str(&format!(
+                    "; {n} found scanning the {} not indexed yet",
+                    crate::engine::open::bytes(bytes)
+                ));
+            }
+            let style = if coverage.is_some_and(|p| p.indexing) { t.warning } else { t.muted };
+            Line::from(Span::styled(safe(&text), style))
+        }
         (None, Some(o)) => Line::from(vec![
             Span::styled("showing ", t.muted),
             Span::styled(safe(o), t.evidence),

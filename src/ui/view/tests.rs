@@ -183,9 +183,42 @@ fn with_search(mut s: State) -> State {
                 span: Some((at(14, 0), at(16, 0))),
                 millis: 4,
                 fallback: None,
+                scanned: None,
             },
         },
     );
+    s
+}
+
+/// Files opened (`firewatch app.log`): the tail, followed, a third of it indexed.
+fn with_tail(mut s: State) -> State {
+    let mut lines: Vec<String> =
+        (0..40).map(|i| format!("2026-11-20T15:{i:02}:00Z INFO request {i} served in 12ms")).collect();
+    lines.push("2026-11-20T15:41:00Z WARN retrying payment for order 42".into());
+    lines.push("2026-11-20T15:41:02Z ERROR payment failed for order 42 \u{1b}[2J".into());
+    s.logs = crate::ui::panes::logs::LogsPane::opened("app.log".into(), lines, false);
+    s.pane = Pane::Tail;
+    let u = update(&mut s, Action::Follow);
+    assert!(u.tasks.contains(&crate::ui::Task::FollowFiles(true)), "{u:?}");
+    update(
+        &mut s,
+        Action::Indexing(crate::engine::open::OpenProgress {
+            name: "app.log".into(),
+            bytes_done: 380_000_000,
+            bytes_total: 1_000_000_000,
+            records: 1_200_000,
+            commit: 3,
+            indexing: true,
+        }),
+    );
+    s
+}
+
+/// A search of the opened file while it is being indexed: it says how much it covers, and what the scan of the
+/// part not indexed yet found.
+fn with_coverage(s: State) -> State {
+    let mut s = with_search(with_tail(s));
+    s.search.results.scanned = Some((2, 412_000_000));
     s
 }
 
@@ -219,6 +252,7 @@ fn with_cited_metric(mut s: State) -> State {
         span: Some((at(14, 0), at(16, 0))),
         millis: 3,
         fallback: Some("service:catalog level:>=warn".into()),
+        scanned: None,
     };
     update(&mut s, Action::SearchDone { seq, results });
     let points = (0..60)
@@ -325,6 +359,8 @@ fn panes() -> Vec<(&'static str, State)> {
         ("runbooks", runbooks),
         ("confirm", confirm),
         ("help", help),
+        ("tail", with_tail(state())),
+        ("coverage", with_coverage(state())),
     ]
 }
 
