@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tantivy::index::SegmentId;
 use tantivy::merge_policy::NoMergePolicy;
-use tantivy::{IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
+use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 
 use super::{Result, Store, StoreError};
 
@@ -43,7 +43,7 @@ struct Seg {
 }
 
 fn segments(store: &Store) -> Result<Vec<Seg>> {
-    let reader = store.index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let reader = store.snapshot()?;
     let searcher = reader.searcher();
     let mut out = Vec::new();
     for seg in searcher.segment_readers() {

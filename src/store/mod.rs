@@ -110,19 +110,19 @@ impl Store {
 
     /// A reader that sees new commits (from this process or another) shortly after they land.
     pub fn reader(&self) -> Result<IndexReader> {
-        self.index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .try_into()
-            .map_err(|e: TantivyError| StoreError::Corrupt { dir: self.index_dir(), reason: e.to_string() })
+        self.reader_with(ReloadPolicy::OnCommitWithDelay)
     }
 
     /// A reader of the index as it is now, for a command that searches once: no thread
     /// watches for later commits.
     pub fn snapshot(&self) -> Result<IndexReader> {
+        self.reader_with(ReloadPolicy::Manual)
+    }
+
+    fn reader_with(&self, policy: ReloadPolicy) -> Result<IndexReader> {
         self.index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(policy)
             .try_into()
             .map_err(|e: TantivyError| StoreError::Corrupt { dir: self.index_dir(), reason: e.to_string() })
     }

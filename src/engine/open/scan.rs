@@ -163,7 +163,7 @@ mod tests {
         // Lines 3, 13, 23, 33, 43: five lines (twice on each line, counted once), the two newest kept.
         assert_eq!(all.total, 5);
         assert_eq!(all.bytes, text.len() as u64);
-        let shown: Vec<_> = all.lines.iter().map(|l| l.text.split(' ').nth(2).unwrap().to_string()).collect();
+        let shown: Vec<_> = all.lines.iter().map(|l| l.text.split(' ').nth(3).unwrap().to_string()).collect();
         assert_eq!(shown, ["43", "33"]);
         assert_eq!(all.lines[0].time, Some(Utc.with_ymd_and_hms(2026, 11, 23, 11, 43, 0).unwrap()));
         assert_eq!(&text[all.lines[0].offset as usize..][..20], "2026-11-23T11:43:00Z");
