@@ -118,7 +118,14 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
     t.keys(&["g", "Enter"]);
     let s = t.wait("the incident detail", 10, |s| s.contains("Suspected cause") && s.contains("Timeline"));
     assert!(s.contains("deploy: starting search version"), "the deploy is on the timeline:\n{s}");
-    assert!(s.contains("▶1.") && s.contains("search us-west-2"), "the ranked causes:\n{s}");
+    // The bad deploy is in every region of `search`: which region leads (or none, when its callers' error logs
+    // lead) depends on how much of the replay is in, so only the service is asserted.
+    let top = s.lines().find(|l| l.contains("▶1.")).unwrap_or_default();
+    assert_eq!(
+        top.split_whitespace().nth(2).map(|w| w.trim_end_matches(':')),
+        Some("search"),
+        "the ranked causes:\n{s}"
+    );
     // Search the logs: hits, newest first, with a histogram.
     t.keys(&["/"]);
     t.type_text("service:search level:>=error");
@@ -144,7 +151,7 @@ fn demo_incident_forms_live_then_search_ask_cite_and_quit_restores_the_terminal(
     // The lines with its words, or else its service's warnings and errors at its time.
     assert!(!s.contains("| 0 hits") && s.lines().filter(|l| l.contains(" search ")).count() >= 5, "{s}");
     // E1 is a metric: its series is drawn above them, read from the store.
-    let s = t.wait("the cited series", 20, |s| s.contains("request.error.ratio of search in us-west-2"));
+    let s = t.wait("the cited series", 20, |s| s.contains("request.error.ratio of search in "));
     assert!(s.contains("the cited time"), "{s}");
     t.keys(&["Escape"]);
     t.wait("back in the chat", 10, |s| s.contains("Chat: incident"));
