@@ -217,7 +217,7 @@ impl Engine {
                 p.note("compacting");
             }
             let never = AtomicBool::new(false);
-            self.compact(run.stop.as_deref().unwrap_or(&never))?
+            compact_store(&store, run.stop.as_deref().unwrap_or(&never))?
         } else {
             None
         };
@@ -268,14 +268,13 @@ fn covered_offset(manifest: &Manifest, key: &str, size: u64) -> u64 {
 
 /// The plain files among `files` that the last commit does not cover to their end, each with the offset it
 /// covers them to (compressed files are left out: their offsets are not the bytes on disk).
-pub(super) fn uncovered(index: &tantivy::Index, files: &[PathBuf]) -> Vec<(PathBuf, u64)> {
-    let manifest = index.load_metas().ok().and_then(|m| m.payload).map(|p| Manifest::from_payload(&p));
+pub(super) fn uncovered(manifest: &Manifest, files: &[PathBuf]) -> Vec<(PathBuf, u64)> {
     files
         .iter()
         .filter_map(|p| {
             let size = std::fs::metadata(p).ok()?.len();
             let key = super::open::first_line_key(p).ok().flatten()?;
-            let covered = manifest.as_ref().map_or(0, |m| covered_offset(m, &key, size));
+            let covered = covered_offset(manifest, &key, size);
             (covered < size).then(|| (p.clone(), covered))
         })
         .collect()
@@ -329,9 +328,12 @@ impl Engine {
     /// Merges the small segments of the index into fewer, consecutive in time (`store::compact`); `None` when
     /// there were too few to bother. Stops between merges once `stop` is set.
     pub fn compact(&self, stop: &AtomicBool) -> anyhow::Result<Option<Compaction>> {
-        let store = self.store()?;
-        compact::compact(&store, compact::MIN_SMALL, compact::TARGET_DOCS, stop).context("cannot compact the index")
+        compact_store(&self.store()?, stop)
     }
+}
+
+fn compact_store(store: &crate::store::Store, stop: &AtomicBool) -> anyhow::Result<Option<Compaction>> {
+    compact::compact(store, compact::MIN_SMALL, compact::TARGET_DOCS, stop).context("cannot compact the index")
 }
 
 #[cfg(test)]
@@ -372,5 +374,42 @@ mod tests {
         assert_eq!((last.bytes_done, last.bytes_total, last.records), (text.len() as u64, text.len() as u64, 300));
         assert!(last.finished && last.commit > 0, "{last:?}");
         assert!(heard.lock().unwrap().iter().filter(|p| p.finished).count() == 2, "one end per ingest");
+    }
+
+    /// Told to stop inside a file (the UI quit), an input ends at its next batch with what it read committed, and
+    /// the next run reads the rest once: no record lost, none twice.
+    #[test]
+    fn a_stop_inside_a_file_commits_the_batch_read_and_the_next_run_reads_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("big.log");
+        let text: String = (0..5000)
+            .map(|i| format!("2026-11-20T15:{:02}:{:02}Z INFO request {i} served\n", i / 60 % 60, i % 60))
+            .collect();
+        std::fs::write(&log, &text).unwrap();
+        let e = engine(tmp.path());
+        let store = e.store().unwrap();
+        let writer = WriterHandle::start(&store, e.writer_config()).unwrap();
+        let mut state = e.state().unwrap();
+        let opts = Options {
+            ts: TsContext { now: Utc::now(), zone: e.config.assume_zone() },
+            service: None,
+            max_line_bytes: e.config.ingest.max_line_bytes,
+            complete_lines_only: false,
+        };
+        let report = {
+            let mut ingestor = Ingestor::new(&writer, &mut state, store.fields, store.manifest().unwrap(), opts);
+            ingestor.stop = Some(Arc::new(AtomicBool::new(true)));
+            ingestor.ingest_path(&log).unwrap()
+        };
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        let first = report.records();
+        assert!(first > 0 && first < 5000, "stopped after a batch, not at the end: {first}");
+        let mut opts = IngestOptions::new(None);
+        opts.progress = false;
+        let rest = e.ingest(std::slice::from_ref(&log), &opts).unwrap();
+        assert_eq!(first + rest.records, 5000, "the rest once");
+        let searcher = store.reader().unwrap().searcher();
+        assert_eq!(searcher.num_docs(), 5000);
     }
 }

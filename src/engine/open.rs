@@ -431,7 +431,7 @@ impl Engine {
     /// `limit` newest lines holding it and their count. `None` once the index covers everything.
     pub fn scan_unindexed(&self, files: &[PathBuf], word: &str, limit: usize) -> anyhow::Result<Option<scan::Scan>> {
         let store = self.store()?;
-        let parts = super::ingest::uncovered(&store.index, files);
+        let parts = super::ingest::uncovered(&store.manifest()?, files);
         if parts.is_empty() {
             return Ok(None);
         }
