@@ -50,6 +50,8 @@ pub struct AlertGroup {
     pub quiet_since: Option<DateTime<Utc>>,
     /// Start of the newest alert that was not a re-firing.
     anchor: DateTime<Utc>,
+    /// Starts of the alerts that were not re-firings, in order.
+    firsts: Vec<DateTime<Utc>>,
 }
 
 /// When an alert stopped firing, as of `now`; `None` if it still fires.
@@ -94,7 +96,23 @@ impl AlertGroup {
             started_at: at,
             quiet_since: None,
             anchor: at,
+            firsts: Vec::new(),
         }
+    }
+
+    /// When the incident surged: the first start in the `window` that holds the most of its distinct alerts (the
+    /// earliest such window on ties). An incident can take in a lone alert that fired a while before the rest,
+    /// such as one of a service with errors all day; the cause is sought around the surge, not around that one.
+    /// The start itself for an asked group or a lone alert.
+    pub fn surge(&self, window: Duration) -> DateTime<Utc> {
+        let mut best = (0, self.started_at);
+        for (i, &t) in self.firsts.iter().enumerate() {
+            let n = self.firsts[i..].iter().take_while(|&&u| u - t <= window).count();
+            if n > best.0 {
+                best = (n, t);
+            }
+        }
+        best.1
     }
 
     fn live_at(&self, t: DateTime<Utc>, grace: Duration) -> bool {
@@ -134,6 +152,7 @@ impl AlertGroup {
         self.regions.extend(region_of(a));
         if !refire {
             self.anchor = self.anchor.max(a.starts_at);
+            self.firsts.push(a.starts_at);
         }
         self.quiet_since = match (self.quiet_since, alert_end(a, now)) {
             (Some(q), Some(e)) => Some(q.max(e)),
@@ -187,6 +206,7 @@ pub fn correlate(alerts: &[Alert], topo: &Topology, now: DateTime<Utc>, cfg: &Co
                     started_at: a.starts_at,
                     quiet_since: Some(a.starts_at),
                     anchor: a.starts_at,
+                    firsts: Vec::new(),
                 };
                 g.add(i, a, now, false);
                 g.quiet_since = alert_end(a, now);
@@ -255,6 +275,26 @@ mod tests {
             alert("SLOErrorBudgetBurn", "frontend", "us-east-1", 66, None),
         ];
         assert_eq!(groups_of(&alerts), vec![vec!["PostgresQueryLatencyHigh", "HighLatency", "SLOErrorBudgetBurn"]]);
+    }
+
+    #[test]
+    fn the_cause_is_sought_where_the_alerts_surge_not_at_a_lone_early_one() {
+        // An alert of a service that errs all day fires 14 minutes before the outage; the outage's alerts on a
+        // service that calls it join the same incident, which must be searched around 14:74, not 14:60.
+        let alerts = vec![
+            alert("HighErrorRate", "search", "us-east-1", 60, None),
+            alert("HighLatency", "frontend", "us-east-1", 74, None),
+            alert("SLOErrorBudgetBurn", "frontend", "us-east-1", 75, None),
+            alert("SyntheticCheckFailed", "frontend", "us-east-1", 77, None),
+        ];
+        let groups = correlate(&alerts, &topo(), t(600), &CorrelationConfig::default());
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].started_at, t(60));
+        assert_eq!(groups[0].surge(Duration::minutes(10)), t(74));
+        // A lone alert, and an even spread, surge at the start.
+        assert_eq!(groups_of(&alerts[..1]).len(), 1);
+        let spread = correlate(&alerts[..2], &topo(), t(600), &CorrelationConfig::default());
+        assert_eq!(spread[0].surge(Duration::minutes(10)), t(60));
     }
 
     #[test]

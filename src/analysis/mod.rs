@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod labels;
 pub mod rca;
 pub mod series;
+pub mod significance;
 pub mod template_eval;
 pub mod templates;
 pub mod topology;

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::anomaly::{self, Anomaly, DetectorConfig, Direction};
 use super::correlate::AlertGroup;
+use super::significance::{self, is_fraction, meaningful, GateReport, MIN_CALLS, MIN_EVENTS};
 use super::templates::{MinerConfig, TemplateMiner};
 use super::topology::Topology;
 use crate::model::{Alert, LogRecord, MetricPoint, Severity};
@@ -61,6 +62,10 @@ pub struct Signal {
     pub baseline: f64,
     pub observed: f64,
     pub score: f64,
+    /// The episode's combined z when the signal is a statistical finding (see [`significance`]); `None` for
+    /// facts (an expired certificate, a Kubernetes event, data that stopped).
+    #[serde(skip)]
+    pub evidence: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,6 +115,9 @@ pub struct Signals {
     /// (named service, minute) -> error logs of other services naming it.
     blame: HashMap<(String, i64), u64>,
     blame_example: HashMap<String, Vec<(DateTime<Utc>, String)>>,
+    /// Series-minutes judged so far, then what the significance gate did with the findings.
+    tests: usize,
+    gate: GateReport,
 }
 
 pub use super::series::{minute_means, SeriesKey};
@@ -153,9 +161,6 @@ fn direction_of(name: &str) -> Option<Direction> {
     Some(Direction::Up)
 }
 
-/// Fewest calls one point of a region's inbound series stands on (sparser minutes are pooled).
-const MIN_CALLS: u64 = 3;
-
 /// Scores above this say nothing more (a zero-variance baseline gives any change an unbounded z) and must not
 /// outvote the other signals when the onset is read from them.
 const MAX_SCORE: f64 = 100.0;
@@ -174,30 +179,8 @@ fn ts(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-/// Whether a series is a share of something (0..1): ratios, utilizations, error rates.
-fn is_fraction(what: &str) -> bool {
-    let w = what.to_ascii_lowercase();
-    ["ratio", "utilization", "errors on calls", "error_rate", "error.rate", "errorrate"].iter().any(|k| w.contains(k))
-}
-
-/// Whether a deviation is big enough to matter to an operator, whatever its z: a disk going from 47% to 49% can
-/// be statistically sharp and still explain nothing.
-fn meaningful(what: &str, baseline: f64, observed: f64) -> bool {
-    let delta = (observed - baseline).abs();
-    let fraction = is_fraction(what);
-    let error_rate = what.contains("error_rate") || what.contains("error.rate");
-    if error_rate {
-        // One request in a hundred failing where none did is something users see.
-        delta >= 0.01
-    } else if fraction {
-        delta >= 0.04
-    } else if what == "error logs" || what == BLAMED || what.starts_with("log pattern") {
-        observed >= 2.0 * baseline && delta >= 3.0
-    } else {
-        delta >= 0.25 * baseline.abs()
-    }
-}
-
+/// Pushes the anomalies of one series that matter (see [`meaningful`]) as signals, and returns how many of its
+/// points were judged: the tests it adds for the significance correction.
 fn push_anomalies(
     out: &mut Vec<Signal>,
     service: &str,
@@ -205,10 +188,10 @@ fn push_anomalies(
     what: &str,
     series: &[(i64, f64)],
     cfg: &DetectorConfig,
-) {
+) -> usize {
     for a in anomaly::detect(series, cfg) {
-        let Anomaly { onset, end, baseline, observed, score, .. } = a;
-        if !meaningful(what, baseline, observed) {
+        let Anomaly { onset, end, baseline, observed, score, evidence, .. } = a;
+        if !meaningful(what, cfg.counts, baseline, observed) {
             continue;
         }
         out.push(Signal {
@@ -220,8 +203,10 @@ fn push_anomalies(
             baseline,
             observed,
             score: score.min(MAX_SCORE),
+            evidence: Some(evidence),
         });
     }
+    series.len().saturating_sub(cfg.min_history)
 }
 
 /// Names of services a log line mentions, among `names`, as whole words.
@@ -289,7 +274,30 @@ impl Signals {
         out.add_version_deploys(scan.versions);
         out.add_call_signals(topo);
         out.deploys.sort_by_key(|d| d.at);
+        out.apply_gate();
         out
+    }
+
+    /// What the significance gate did: how many tests, findings and kept ones.
+    pub fn gate(&self) -> GateReport {
+        self.gate
+    }
+
+    /// Drops the statistical findings that do not survive the correction for the number of tests made; facts
+    /// stay. See [`significance`].
+    fn apply_gate(&mut self) {
+        let evidence: Vec<f64> = self.by_service.values().flatten().filter_map(|s| s.evidence).collect();
+        let cut = significance::cutoff(&evidence, self.tests, significance::FALSE_DISCOVERY_RATE);
+        for sigs in self.by_service.values_mut() {
+            sigs.retain(|s| s.evidence.is_none_or(|z| z >= cut));
+        }
+        let kept = evidence.iter().filter(|&&z| z >= cut).count();
+        self.gate = GateReport {
+            tests: self.tests,
+            found: evidence.len(),
+            kept,
+            cutoff: (!evidence.is_empty()).then_some(cut),
+        };
     }
 
     /// Anomalies of each service's metric series, metrics that stopped arriving, and expired certificates.
@@ -298,7 +306,7 @@ impl Signals {
         for ((svc, region, name), s) in &minute_means(metrics) {
             let Some(dir) = direction_of(name) else { continue };
             let region = (!region.is_empty()).then_some(region.as_str());
-            push_anomalies(
+            self.tests += push_anomalies(
                 self.by_service.entry(svc.clone()).or_default(),
                 svc,
                 region,
@@ -319,6 +327,7 @@ impl Signals {
                     baseline: 1.0,
                     observed: 0.0,
                     score: 30.0,
+                    evidence: None,
                 });
             }
         }
@@ -333,6 +342,7 @@ impl Signals {
                     baseline: 1.0,
                     observed: 0.0,
                     score: 50.0,
+                    evidence: None,
                 });
             }
         }
@@ -404,6 +414,7 @@ impl Signals {
                 baseline: 0.0,
                 observed: b.count as f64,
                 score: b.event.score(),
+                evidence: None,
             });
         }
     }
@@ -412,7 +423,7 @@ impl Signals {
     fn add_error_log_signals(&mut self, scan: &LogScan) {
         for (svc, times) in &scan.errors {
             let s = anomaly::rate_series(times, 60, scan.lo.div_euclid(60) * 60, scan.hi + 1);
-            push_anomalies(
+            self.tests += push_anomalies(
                 self.by_service.entry(svc.clone()).or_default(),
                 svc,
                 None,
@@ -430,18 +441,19 @@ impl Signals {
         for ((svc, m), n) in &self.blame {
             *named.entry(svc).or_default().entry(*m).or_default() += n;
         }
-        let mut blame_signals = Vec::new();
+        let (mut blame_signals, mut tests) = (Vec::new(), 0);
         for (svc, by_minute) in named {
             let (a, b) = (lo.div_euclid(60), hi.div_euclid(60));
             let s: Vec<(i64, f64)> =
                 (a..=b).map(|m| (m * 60, by_minute.get(&m).copied().unwrap_or(0) as f64)).collect();
             let mut sigs = Vec::new();
-            push_anomalies(&mut sigs, svc, None, BLAMED, &s, &detector(Direction::Up, true));
+            tests += push_anomalies(&mut sigs, svc, None, BLAMED, &s, &detector(Direction::Up, true));
             blame_signals.push((svc.clone(), sigs));
         }
         for (svc, sigs) in blame_signals {
             self.by_service.entry(svc).or_default().extend(sigs);
         }
+        self.tests += tests;
     }
 
     /// Anomalies of the rate of each (service, log template) of warnings and errors: a new failure mode shows as
@@ -454,12 +466,12 @@ impl Signals {
         }
         for ((svc, id), times) in &mut merged {
             times.sort_unstable();
-            if times.len() < 10 {
+            if times.len() < MIN_EVENTS {
                 continue;
             }
             let s = anomaly::rate_series(times, 60, lo.div_euclid(60) * 60, hi + 1);
             let what = format!("log pattern \"{}\"", truncate(&miner.template(*id), 80));
-            push_anomalies(
+            self.tests += push_anomalies(
                 self.by_service.entry(svc.clone()).or_default(),
                 svc,
                 None,
@@ -487,6 +499,7 @@ impl Signals {
     /// Calls into each service, from its callers' spans. Per region of the callers where the spans say which: a
     /// fault confined to one region shows only there.
     fn add_call_signals(&mut self, topo: &Topology) {
+        let mut tests = 0;
         for svc in &topo.services {
             let mut by_region: Vec<(Option<&str>, super::topology::Minutes)> = topo
                 .regional
@@ -501,10 +514,12 @@ impl Signals {
             for (region, minutes) in by_region {
                 let (err, lat) = if region.is_some() { minutes.pooled_series(MIN_CALLS) } else { minutes.series() };
                 let floor = DetectorConfig { min_abs_change: 0.02, ..detector(Direction::Up, false) };
-                push_anomalies(sigs, svc, region, "errors on calls into it", &err, &floor);
-                push_anomalies(sigs, svc, region, "latency of calls into it", &lat, &detector(Direction::Up, false));
+                tests += push_anomalies(sigs, svc, region, "errors on calls into it", &err, &floor);
+                let latency = detector(Direction::Up, false);
+                tests += push_anomalies(sigs, svc, region, "latency of calls into it", &lat, &latency);
             }
         }
+        self.tests += tests;
     }
 
     fn blame_between(&self, svc: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -558,14 +573,15 @@ pub fn describe(s: &Signal) -> String {
 }
 
 /// The anomalous candidates of an incident and their live signals, strongest first: signals of the incident's
-/// services and everything they call that began in the window and were still on when the incident started.
+/// services and everything they call that began in the window and were still on when the incident surged (see
+/// [`AlertGroup::surge`]).
 fn active_signals(
     group: &AlertGroup,
     signals: &Signals,
     topo: &Topology,
     cfg: &RcaConfig,
 ) -> BTreeMap<String, Vec<Signal>> {
-    let start = group.started_at;
+    let start = group.surge(cfg.lookahead);
     let (lo, hi) = (start - cfg.lookback, start + cfg.lookahead);
     let mut pool: BTreeSet<String> = group.services.clone();
     for s in &group.services {
@@ -693,7 +709,7 @@ pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topo
     let earliest = active.values().filter_map(|s| onset_of(s)).min();
     let alerted: BTreeSet<String> =
         group.alerts.iter().filter_map(|&i| alerts[i].service.as_deref().map(str::to_ascii_lowercase)).collect();
-    let hi = group.started_at + cfg.lookahead;
+    let hi = group.surge(cfg.lookahead) + cfg.lookahead;
     let ctx = RankContext { signals, topo, cfg, active, earliest, alerted, hi };
     let mut candidates: Vec<Candidate> = ctx.active.iter().filter_map(|(svc, sigs)| ctx.candidate(svc, sigs)).collect();
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.onset.cmp(&b.onset)).then(a.service.cmp(&b.service)));

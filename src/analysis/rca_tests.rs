@@ -147,9 +147,9 @@ fn a_fault_confined_to_one_region_is_the_cause_there_and_not_elsewhere() {
 
 #[test]
 fn an_error_rate_reads_as_a_share_and_a_one_percent_rise_counts() {
-    assert!(meaningful("http.server.request.error_rate", 0.0, 0.02));
-    assert!(!meaningful("http.server.request.error_rate", 0.0, 0.004));
-    assert!(!meaningful("system.cpu.utilization", 0.40, 0.42));
+    assert!(meaningful("http.server.request.error_rate", false, 0.0, 0.02));
+    assert!(!meaningful("http.server.request.error_rate", false, 0.0, 0.004));
+    assert!(!meaningful("system.cpu.utilization", false, 0.40, 0.42));
     let s = Signal {
         service: "pay".into(),
         region: None,
@@ -159,6 +159,7 @@ fn an_error_rate_reads_as_a_share_and_a_one_percent_rise_counts() {
         baseline: 0.0,
         observed: 0.57,
         score: 10.0,
+        evidence: None,
     };
     assert!(describe(&s).contains("from 0% to 57%"), "{}", describe(&s));
 }

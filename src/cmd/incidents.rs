@@ -64,6 +64,8 @@ pub fn run(ctx: &Engine, args: &IncidentsArgs) -> anyhow::Result<ExitCode> {
         }
         // Which labels named the services and regions was inferred: say so, so a wrong guess can be seen.
         writeln!(out, "\n{}", terminal_safe(&analysis.labels.describe()))?;
+        // And how many of the deviations found survived the correction for how many series were tested.
+        writeln!(out, "{}", analysis.signals.gate().summary())?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

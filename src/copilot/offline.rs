@@ -508,6 +508,7 @@ mod tests {
             baseline: 0.0,
             observed: 0.3,
             score: 40.0,
+            evidence: None,
         };
         Candidate {
             service: service.into(),

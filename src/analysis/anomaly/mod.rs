@@ -158,6 +158,11 @@ pub struct Anomaly {
     pub observed: f64,
     /// Severity: robust z of the peak deviation (deviation / robust sigma of the pre-onset baseline), capped at 1e6.
     pub score: f64,
+    /// Strength of the episode as a whole, as one one-sided z: the mean z of its points times the square root of
+    /// how many independent points they are worth (fewer when the series wanders, see [`Anomaly::evidence`]'s
+    /// computation in `describe`), capped at 1e6. What a significance test across many series reads: a long
+    /// shift of 4 sigma is stronger evidence than a two-minute blip of 7.
+    pub evidence: f64,
     /// Shape of the episode.
     pub kind: AnomalyKind,
 }

@@ -507,7 +507,7 @@ pub(super) fn describe(
     };
     let mut expected = Vec::with_capacity(end_idx - onset);
     let mut observed = Vec::with_capacity(end_idx - onset);
-    let (mut peak, mut peak_z) = (a, f64::NEG_INFINITY);
+    let (mut peak, mut peak_z, mut z_sum) = (a, f64::NEG_INFINITY, 0.0);
     for (j, &v) in x.iter().enumerate().take(end_idx).skip(onset) {
         let e = b.expected(clean, j);
         let z = ep.sign * (v - e) / b.scale_at(e);
@@ -515,10 +515,14 @@ pub(super) fn describe(
             peak_z = z;
             peak = j;
         }
+        if z.is_finite() {
+            z_sum += z.min(MAX_SCORE);
+        }
         expected.push(e);
         observed.push(v);
     }
     let score = if peak_z.is_nan() { 0.0 } else { peak_z.clamp(0.0, MAX_SCORE) };
+    let evidence = episode_evidence(z_sum, end_idx - onset, b.rho);
     Some(Anomaly {
         onset: ts[onset],
         end: ep.end.map(|e| ts[e]),
@@ -526,6 +530,19 @@ pub(super) fn describe(
         baseline: median(&mut expected).unwrap_or(f64::NAN),
         observed: median(&mut observed).unwrap_or(f64::NAN),
         score,
+        evidence,
         kind,
     })
+}
+
+/// One z for a whole episode of `n` points whose z's add up to `z_sum` (Stouffer's sum), with the points'
+/// lag-1 autocorrelation `rho` counted: correlated points are worth `n (1 - rho) / (1 + rho)` independent ones,
+/// so the sum's spread is `sqrt(n (1 + rho) / (1 - rho))` sigmas. 0 when nothing points the episode's way.
+pub(super) fn episode_evidence(z_sum: f64, n: usize, rho: f64) -> f64 {
+    if n == 0 || !(z_sum.is_finite() && z_sum > 0.0) {
+        return 0.0;
+    }
+    let rho = rho.clamp(0.0, MAX_RHO);
+    let spread = (n as f64 * (1.0 + rho) / (1.0 - rho)).sqrt();
+    (z_sum / spread).min(MAX_SCORE)
 }
