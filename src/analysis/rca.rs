@@ -84,6 +84,9 @@ pub struct Candidate {
     pub score: f64,
     pub onset: Option<DateTime<Utc>>,
     pub reason: String,
+    /// What it calls that went wrong before it (so it is more likely a symptom than the cause).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explained_by: Vec<String>,
     /// The signals behind it, strongest first.
     pub signals: Vec<Signal>,
     pub deploy: Option<Deploy>,
@@ -695,6 +698,7 @@ impl RankContext<'_> {
             score: (score * 1000.0).round() / 1000.0,
             onset: Some(onset),
             reason: why.join("; "),
+            explained_by: explained_by.into_iter().cloned().collect(),
             signals: sigs.to_vec(),
             deploy,
             blamed_by_logs: if blame_rose { blamed } else { 0 },

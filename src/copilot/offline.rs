@@ -272,6 +272,50 @@ fn symptom_felt(interp: &Interpretation, analysis: &Analysis, incident: Option<&
     interp.services.is_empty() || !own.is_empty() || behind
 }
 
+/// The regions where the services asked about deviated around the time asked about, when no region was asked
+/// and every such deviation says where it was; empty otherwise.
+fn felt_regions(interp: &Interpretation, analysis: &Analysis) -> Vec<String> {
+    if !interp.regions.is_empty() {
+        return Vec::new();
+    }
+    let (start, end) = (interp.window.start, interp.window.end);
+    let own: Vec<&rca::Signal> = interp
+        .services
+        .iter()
+        .flat_map(|s| analysis.signals.of(s))
+        .filter(|g| g.onset >= start - Duration::minutes(30) && g.onset <= end)
+        .collect();
+    let mut regions: Vec<String> = own.iter().filter_map(|g| g.region.clone()).collect();
+    if regions.len() < own.len() {
+        return Vec::new();
+    }
+    regions.sort();
+    regions.dedup();
+    regions
+}
+
+/// Puts first the candidates that could have started the symptom where it was felt: those that nothing they call
+/// explains, with a signal in `regions` or no regional signals at all. Nothing is dropped (a root's own signals may
+/// carry another region label than its callers', or clear the detector in some regions only); the root stays the
+/// first one if it clears the bar.
+fn prefer_regions(
+    mut ranking: Vec<Candidate>,
+    root: Option<usize>,
+    regions: &[String],
+) -> (Vec<Candidate>, Option<usize>) {
+    if regions.is_empty() {
+        return (ranking, root);
+    }
+    let elsewhere = |c: &Candidate| {
+        let mut regional = c.signals.iter().filter_map(|s| s.region.as_ref()).peekable();
+        regional.peek().is_some() && !regional.any(|r| regions.contains(r))
+    };
+    ranking.sort_by_key(|c| !c.explained_by.is_empty() || elsewhere(c));
+    let min = RcaConfig::default().min_score;
+    let root = root.and_then(|_| ranking.first()).filter(|c| c.score >= min).map(|_| 0);
+    (ranking, root)
+}
+
 /// The ranking an answer speaks from, the index of its root in it, and whether the symptom was felt.
 struct Ranked {
     ranking: Vec<Candidate>,
@@ -306,6 +350,8 @@ fn choose_ranking(interp: &Interpretation, analysis: &Analysis, incident: Option
     // Where the symptom is: the regions asked about. (Inferring them from where the asked service deviated drops
     // a root whose own signals carry another region label than its callers'.)
     let (ranking, root_index) = confine(ranking, root_index, &interp.regions, interp.moment());
+    // No region asked about: where the symptom was felt says where to look first.
+    let (ranking, root_index) = prefer_regions(ranking, root_index, &felt_regions(interp, analysis));
     // The incident's cause lay elsewhere (another region, a later episode): what does the symptom itself point to?
     let (ranking, root_index) = match (root_index, incident) {
         (None, Some(_)) if felt && !interp.services.is_empty() => {
@@ -516,11 +562,30 @@ mod tests {
             score,
             onset: Some(onset),
             reason: String::new(),
+            explained_by: Vec::new(),
             signals: vec![signal],
             deploy: None,
             blamed_by_logs: 0,
             blame_example: None,
         }
+    }
+
+    #[test]
+    fn where_the_symptom_was_felt_goes_first_unless_a_callee_explains_it() {
+        let names = |r: &[Candidate]| r.iter().map(|c| c.service.clone()).collect::<Vec<_>>();
+        let eu = vec!["eu".to_string()];
+        // The strongest suspect failed in another region than the one the asked service felt it in.
+        let ranking = vec![cand("reco", "us", 1.0, 100), cand("orders", "eu", 0.8, 105), cand("ad", "us", 0.6, 90)];
+        let (r, root) = prefer_regions(ranking.clone(), Some(0), &eu);
+        assert_eq!(names(&r), ["orders", "reco", "ad"]);
+        assert_eq!(root, Some(0));
+        // A suspect there that its own callee explains is a symptom: the order stands.
+        let mut explained = ranking.clone();
+        explained[1].explained_by = vec!["reco".into()];
+        let (r, _) = prefer_regions(explained, Some(0), &eu);
+        assert_eq!(names(&r), ["reco", "orders", "ad"]);
+        // Nowhere felt, nothing moves.
+        assert_eq!(names(&prefer_regions(ranking, Some(0), &[]).0), ["reco", "orders", "ad"]);
     }
 
     #[test]
