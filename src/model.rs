@@ -464,22 +464,41 @@ pub fn service_from_label(label: &str, value: &str) -> String {
     }
 }
 
-/// The workload a pod name belongs to: `checkout-7d9f8b6c5-x2kqp` (Deployment) and `checkout-x2kqp` (DaemonSet,
-/// Job) are `checkout`, `db-0` (StatefulSet) is `db`. Only suffixes that look generated are stripped.
+/// The workload a pod name belongs to: what its controllers appended cut off. A Deployment's pod
+/// `checkout-7d9c8b6f5-x2x9q` is `checkout`, a DaemonSet's or Job's `fluent-bit-k8xzq` is `fluent-bit`, a CronJob's
+/// `backup-29471234-bz7vw` is `backup`, a StatefulSet's `postgres-0` is `postgres`, and a ReplicaSet's
+/// `checkout-7d9c8b6f5` is `checkout`. A part counts as generated when it is drawn from Kubernetes' alphabet for
+/// random strings (`k8s.io/apimachinery/pkg/util/rand`: no vowels, no `0 1 3`, no `y`) or mixes letters and
+/// digits as a hash does, at the length its controller uses; a word like `redis` or `api-v2` is never cut.
 pub fn workload_name(pod: &str) -> &str {
-    let generated = |s: &str| {
-        let alnum = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        let hashlike = (5..=10).contains(&s.len()) && s.chars().any(|c| c.is_ascii_digit());
-        alnum && (hashlike || s.len() == 5) || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
-    };
-    let mut name = pod;
-    for _ in 0..2 {
-        match name.rsplit_once('-') {
-            Some((head, tail)) if !head.is_empty() && generated(tail) => name = head,
-            _ => break,
-        }
+    // The pod's own 5-character suffix, then a ReplicaSet's template hash or a CronJob's schedule in minutes.
+    if let Some(head) = cut_generated(pod, 5..=5) {
+        return cut_generated(head, 6..=10)
+            .or_else(|| cut_tail(head, |t| t.len() >= 8 && t.bytes().all(|b| b.is_ascii_digit())))
+            .unwrap_or(head);
     }
-    name
+    // A ReplicaSet named on its own, or a StatefulSet's ordinal.
+    cut_generated(pod, 6..=10)
+        .or_else(|| cut_tail(pod, |t| !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_digit())))
+        .unwrap_or(pod)
+}
+
+/// `name` without its last `-part`, when `test` says the part is generated.
+fn cut_tail(name: &str, test: impl Fn(&str) -> bool) -> Option<&str> {
+    match name.rsplit_once('-') {
+        Some((head, tail)) if !head.is_empty() && test(tail) => Some(head),
+        _ => None,
+    }
+}
+
+/// `name` without its last `-part` when that part looks generated at a length in `len`.
+fn cut_generated(name: &str, len: std::ops::RangeInclusive<usize>) -> Option<&str> {
+    cut_tail(name, |t| {
+        let alphabet = t.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b));
+        let lower_alnum = t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let hash = lower_alnum && t.bytes().any(|b| b.is_ascii_digit()) && t.bytes().any(|b| b.is_ascii_lowercase());
+        len.contains(&t.len()) && (alphabet || hash)
+    })
 }
 
 /// The service named by `labels`, with the label it came from: with `known` services (from spans, logs and

@@ -154,7 +154,7 @@ impl K8sPath {
     /// in OpenTelemetry's resource conventions. Only suffixes Kubernetes generates are cut (its random
     /// strings are drawn from consonants and digits, so a word like `redis` is never taken for one).
     pub fn service(&self) -> String {
-        workload(&self.pod).to_string()
+        crate::model::workload_name(&self.pod).to_string()
     }
 
     /// Resource attributes, by their OpenTelemetry names.
@@ -167,31 +167,6 @@ fn split3(s: &str) -> Option<(&str, &str, &str)> {
     let (a, rest) = s.split_once('_')?;
     let (b, c) = rest.split_once('_')?;
     Some((a, b, c))
-}
-
-/// Kubernetes' random strings (`k8s.io/apimachinery/pkg/util/rand`): no vowels, no `0 1 3`, no `y`.
-fn generated(s: &str, len: std::ops::RangeInclusive<usize>) -> bool {
-    len.contains(&s.len()) && s.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b))
-}
-
-/// `name` without its last `-part`, when `test` says the part is generated.
-fn cut<'a>(name: &'a str, test: &dyn Fn(&str) -> bool) -> Option<&'a str> {
-    match name.rsplit_once('-') {
-        Some((head, tail)) if !head.is_empty() && test(tail) => Some(head),
-        _ => None,
-    }
-}
-
-fn workload(pod: &str) -> &str {
-    // The pod's own 5-character suffix (Deployments, DaemonSets, Jobs), then a ReplicaSet's template hash, or
-    // a CronJob's schedule time in minutes.
-    if let Some(head) = cut(pod, &|t| generated(t, 5..=5)) {
-        return cut(head, &|t| generated(t, 6..=10))
-            .or_else(|| cut(head, &|t| t.len() >= 8 && t.bytes().all(|b| b.is_ascii_digit())))
-            .unwrap_or(head);
-    }
-    // A StatefulSet's ordinal.
-    cut(pod, &|t| !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_digit())).unwrap_or(pod)
 }
 
 #[cfg(test)]
@@ -274,7 +249,7 @@ mod tests {
             ("web-12", "web"),
             ("standalone", "standalone"),
         ] {
-            assert_eq!(workload(pod), service, "{pod}");
+            assert_eq!(crate::model::workload_name(pod), service, "{pod}");
         }
         for not in [
             "/var/log/app/0.log",
