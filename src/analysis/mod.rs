@@ -4,6 +4,7 @@ pub mod anomaly;
 pub mod calibration;
 pub mod correlate;
 pub mod events;
+pub mod histogram;
 pub mod incidents;
 pub mod labels;
 pub mod rca;

@@ -538,7 +538,8 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 fn fmt_value(v: f64, what: &str) -> String {
-    if what.contains("duration") || what.contains("latency") {
+    // Duration series are in seconds (see `series::minute_means`), except the calls' latency, in ms.
+    if ["duration", "latency", "seconds"].iter().any(|w| what.contains(w)) {
         let ms = if what.contains("latency of calls") { v } else { v * 1000.0 };
         if ms >= 1000.0 {
             format!("{:.1}s", ms / 1000.0)

@@ -163,3 +163,21 @@ fn an_error_rate_reads_as_a_share_and_a_one_percent_rise_counts() {
     };
     assert!(describe(&s).contains("from 0% to 57%"), "{}", describe(&s));
 }
+
+#[test]
+fn quantiles_and_means_from_prometheus_histograms_read_as_durations() {
+    let s = |what: &str| Signal {
+        service: "pay".into(),
+        region: None,
+        what: what.into(),
+        onset: at(90),
+        end: None,
+        baseline: 0.12,
+        observed: 2.5,
+        score: 10.0,
+        evidence: None,
+    };
+    for what in ["http_server_requests_seconds.p99", "http_server_requests_seconds.mean", "http.server.duration"] {
+        assert!(describe(&s(what)).contains("from 120ms to 2.5s"), "{}", describe(&s(what)));
+    }
+}

@@ -5,13 +5,16 @@
 //! very often cumulative (OTLP cumulative temporality, Prometheus `_total`/`_count`): their level only says how
 //! long the process has been up, so a cumulative series is turned into a per-minute rate, per host, and the hosts'
 //! rates are added. Whether a series is cumulative is read from the data (it never goes down except on a reset),
-//! since the temporality does not survive every exporter and Prometheus names carry none.
+//! since the temporality does not survive every exporter and Prometheus names carry none. Histograms (their
+//! quantiles from bucket counters, their mean per interval from running sums and counts) and duration units are
+//! read in [`super::histogram`].
 //!
 //! A series that stops arriving while the rest of the data goes on is a signal of its own: a scrape target that
 //! went down says more than any value it could have sent.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::histogram::{bucket_bound, value_scale, Buckets, Pairs, Running};
 use crate::model::{MetricKind, MetricPoint};
 
 /// A metric series as the analysis reads it: its service lowercased, its region ("" when
@@ -36,10 +39,11 @@ fn add(sums: &mut MinuteSums, minute: i64, v: f64) {
 }
 
 /// Labels that name where a point came from, not what it measures: its service and region are part of the key
-/// already, and the host/pod must stay apart for a counter to be differenced on its own.
-fn identity(p: &MetricPoint) -> String {
-    let mut id = p.name.clone();
-    for (k, v) in &p.labels {
+/// already, and the host/pod must stay apart for a counter to be differenced on its own. `skip` names a label
+/// left out (a bucket's `le`, so that one histogram's buckets share an identity).
+pub(super) fn identity_of(name: &str, labels: &BTreeMap<String, String>, skip: &str) -> String {
+    let mut id = name.to_string();
+    for (k, v) in labels.iter().filter(|(k, _)| k.as_str() != skip) {
         id.push('\u{1f}');
         id.push_str(k);
         id.push('=');
@@ -66,7 +70,7 @@ pub fn region_of(p: &MetricPoint) -> String {
 }
 
 /// Whether a series of (time, value) only grows, resets aside: a counter read as a running total.
-fn cumulative(points: &[(i64, f64)]) -> bool {
+pub(super) fn cumulative(points: &[(i64, f64)]) -> bool {
     if points.len() < 3 {
         return false;
     }
@@ -83,7 +87,7 @@ fn cumulative(points: &[(i64, f64)]) -> bool {
 }
 
 /// Per-minute increase of a running total, reset-aware: after a reset the new total is the increase.
-fn rates(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
+pub(super) fn rates(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
     points
         .windows(2)
         .filter(|w| w[1].0 > w[0].0)
@@ -102,16 +106,27 @@ struct Raw {
 
 /// The metric series, as (minute start in seconds, value), oldest first: gauges as the mean per minute over their
 /// hosts, running totals as the rate per minute summed over their hosts. A histogram or summary also gives
-/// `<name>.requests` from its counts; the certificate expiry gauges are not series (they are read as a date).
+/// `<name>.requests` from its counts, and its mean per interval (Δsum/Δcount when its count is running); bucket
+/// counters give `<base>.p50` and `<base>.p99`, a Prometheus `_sum`/`_count` pair `<base>.mean`. Durations are in
+/// seconds. The certificate expiry gauges are not series (they are read as a date).
 pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f64)>> {
     let mut levels: BTreeMap<SeriesKey, MinuteSums> = BTreeMap::new();
     let mut counters: HashMap<String, Raw> = HashMap::new();
+    let mut running: HashMap<String, Running> = HashMap::new();
+    let mut buckets = Buckets::default();
+    let mut pairs = Pairs::default();
     for p in metrics.iter().filter(|p| !p.name.contains("expiry")) {
         let Some(svc) = service_of(p) else { continue };
         let region = region_of(p);
         let t = p.timestamp.timestamp();
+        let scale = value_scale(p);
+        let histogram = matches!(p.kind, MetricKind::Histogram | MetricKind::Summary);
+        if let Some(bound) = bucket_bound(p).filter(|_| !histogram) {
+            buckets.add(p, &svc, &region, bound);
+            continue;
+        }
         let mut counter = |name: String, v: f64| {
-            let id = format!("{}\u{1e}{name}", identity(p));
+            let id = format!("{}\u{1e}{name}", identity_of(&p.name, &p.labels, ""));
             counters
                 .entry(id)
                 .or_insert_with(|| Raw { key: (svc.clone(), region.clone(), name), points: Vec::new() })
@@ -119,22 +134,52 @@ pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f6
                 .push((t, v));
         };
         match p.kind {
-            MetricKind::Gauge => {}
+            MetricKind::Gauge => pairs.add(p, &svc, &region),
             MetricKind::Sum => {
-                counter(p.name.clone(), p.value);
+                pairs.add(p, &svc, &region);
+                counter(p.name.clone(), p.value * scale);
                 continue;
             }
             MetricKind::Histogram | MetricKind::Summary => {
                 if let Some(c) = p.count {
                     counter(format!("{}.requests", p.name), c as f64);
                 }
+                // Whether the count runs is known only once all its points are in.
+                if let (Some(c), Some(sum)) = (p.count, p.sum) {
+                    let r = running.entry(identity_of(&p.name, &p.labels, "")).or_insert_with(|| Running {
+                        key: (svc.clone(), region.clone(), p.name.clone()),
+                        scale,
+                        points: Vec::new(),
+                    });
+                    r.points.push((t, c as f64, sum, p.value * scale));
+                    continue;
+                }
             }
         }
         if p.value.is_finite() {
-            add(levels.entry((svc, region, p.name.clone())).or_default(), t.div_euclid(60) * 60, p.value);
+            add(levels.entry((svc, region, p.name.clone())).or_default(), t.div_euclid(60) * 60, p.value * scale);
         }
     }
-    // Running totals become rates (summed over hosts); sums that go up and down are levels (means).
+    for r in running.into_values().chain(pairs.into_running()) {
+        let (key, means) = r.means();
+        let series = levels.entry(key).or_default();
+        for (m, v) in means {
+            add(series, m, v);
+        }
+    }
+    let mut out = rates_and_levels(counters, levels);
+    // A quantile the exporter computed itself (a `….p99` gauge) is kept over one read from buckets.
+    for (k, v) in buckets.quantiles() {
+        out.entry(k).or_insert(v);
+    }
+    out
+}
+
+/// Running totals become rates (summed over hosts); sums that go up and down are levels (means).
+fn rates_and_levels(
+    counters: HashMap<String, Raw>,
+    mut levels: BTreeMap<SeriesKey, MinuteSums>,
+) -> BTreeMap<SeriesKey, Vec<(i64, f64)>> {
     let mut totals: BTreeMap<SeriesKey, BTreeMap<i64, f64>> = BTreeMap::new();
     for Raw { key, mut points } in counters.into_values() {
         points.sort_by_key(|x| x.0);

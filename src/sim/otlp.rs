@@ -4,7 +4,7 @@
 //! ground truth next to, not among, the telemetry so `firewatch ingest DIR/telemetry`
 //! never reads it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
+use super::styles::REQUEST_HISTOGRAMS;
 use super::{MetricStyle, Scenario};
 use crate::model::{Alert, AlertStatus, MetricKind, MetricPoint, Resource};
 
@@ -251,6 +252,7 @@ fn write_metrics(w: &mut impl Write, s: &Scenario, metrics: &[MetricPoint]) -> i
             (k, r)
         })
         .collect();
+    let running = running_buckets(s);
     let mut start = 0;
     while start < metrics.len() {
         let t = metrics[start].timestamp;
@@ -281,7 +283,10 @@ fn write_metrics(w: &mut impl Write, s: &Scenario, metrics: &[MetricPoint]) -> i
                 };
                 json!({
                     "resource": resource,
-                    "scopeMetrics": [{"scope": {"name": SCOPE}, "metrics": points.iter().map(|p| metric_json(p, s.spec.variety.metrics)).collect::<Vec<_>>()}],
+                    "scopeMetrics": [{"scope": {"name": SCOPE}, "metrics": points.iter().map(|p| {
+                        let cum = running.get(&(series_id(p), p.timestamp.timestamp()));
+                        metric_json(p, s.spec.variety.metrics, cum)
+                    }).collect::<Vec<_>>()}],
                 })
             })
             .collect();
@@ -292,9 +297,59 @@ fn write_metrics(w: &mut impl Write, s: &Scenario, metrics: &[MetricPoint]) -> i
     Ok(())
 }
 
+/// A series' identity: its name and labels.
+fn series_id(p: &MetricPoint) -> String {
+    let mut id = p.name.clone();
+    for (k, v) in &p.labels {
+        id.push_str(&format!("\u{1f}{k}={v}"));
+    }
+    id
+}
+
+/// Bucket index (into `BOUNDS`, or exponential) -> observations so far.
+type Running = BTreeMap<i32, u64>;
+
+/// The bucket counts of each cumulative request histogram point, by (series, time in seconds). A point carries
+/// only its running count and sum, so each minute's own shape (from the differences) is added up here, over all
+/// of the scenario, so that a window replayed alone still reports what the exporter would have.
+fn running_buckets(s: &Scenario) -> HashMap<(String, i64), Running> {
+    let mut out = HashMap::new();
+    let v = s.spec.variety;
+    if !v.cumulative_histograms() || v.metrics == MetricStyle::Summary {
+        return out;
+    }
+    let exponential = v.metrics == MetricStyle::ExponentialHistogram;
+    let mut points: Vec<&MetricPoint> = s
+        .metrics
+        .iter()
+        .filter(|p| p.kind == MetricKind::Histogram && REQUEST_HISTOGRAMS.contains(&p.name.as_str()))
+        .collect();
+    points.sort_by_key(|p| p.timestamp);
+    let mut state: HashMap<String, (u64, f64, Running)> = HashMap::new();
+    for p in points {
+        let id = series_id(p);
+        let (count, sum) = (p.count.unwrap_or(0), p.sum.unwrap_or(0.0));
+        let st = state.entry(id.clone()).or_default();
+        let (n, mean) = (count.saturating_sub(st.0), (sum - st.1) / count.saturating_sub(st.0).max(1) as f64);
+        (st.0, st.1) = (count, sum);
+        let (offset, counts) = if exponential {
+            exponential_buckets(n, mean)
+        } else {
+            let scale = if p.unit == "ms" { 1000.0 } else { 1.0 };
+            (0, buckets(n, mean / scale))
+        };
+        for (i, c) in counts.into_iter().enumerate().filter(|(_, c)| *c > 0) {
+            *st.2.entry(offset + i as i32).or_default() += c;
+        }
+        out.insert((id, p.timestamp.timestamp()), st.2.clone());
+    }
+    out
+}
+
 /// One point as its exporter writes it: histograms as explicit-bucket or exponential ones,
-/// summaries with quantiles, sums with the temporality the scenario's style uses.
-fn metric_json(p: &MetricPoint, style: MetricStyle) -> Value {
+/// summaries with quantiles, sums with the temporality the scenario's style uses. `running`: the
+/// bucket counts so far of a cumulative histogram.
+fn metric_json(p: &MetricPoint, style: MetricStyle, running: Option<&Running>) -> Value {
     // Resource labels are the resource's; the rest are point attributes.
     let attrs: Vec<Value> = p
         .labels
@@ -306,10 +361,15 @@ fn metric_json(p: &MetricPoint, style: MetricStyle) -> Value {
     let start = nanos(p.timestamp - chrono::Duration::seconds(60));
     let count = p.count.unwrap_or(0);
     let sum = p.sum.unwrap_or(0.0);
+    // OTLP: 1 delta, 2 cumulative.
+    let temporality = if running.is_some() { 2 } else { 1 };
     match p.kind {
         MetricKind::Histogram if style == MetricStyle::ExponentialHistogram => {
-            let (offset, counts) = exponential_buckets(count, p.value);
-            json!({"name": p.name, "unit": p.unit, "exponentialHistogram": {"aggregationTemporality": 1, "dataPoints": [{
+            let (offset, counts) = match running {
+                Some(r) => dense(r),
+                None => exponential_buckets(count, p.value),
+            };
+            json!({"name": p.name, "unit": p.unit, "exponentialHistogram": {"aggregationTemporality": temporality, "dataPoints": [{
                 "attributes": attrs,
                 "startTimeUnixNano": start,
                 "timeUnixNano": time,
@@ -324,13 +384,17 @@ fn metric_json(p: &MetricPoint, style: MetricStyle) -> Value {
             // Legacy millisecond histograms use the same bounds in milliseconds.
             let scale = if p.unit == "ms" { 1000.0 } else { 1.0 };
             let bounds: Vec<f64> = BOUNDS.iter().map(|b| b * scale).collect();
-            json!({"name": p.name, "unit": p.unit, "histogram": {"aggregationTemporality": 1, "dataPoints": [{
+            let counts = match running {
+                Some(r) => (0..=BOUNDS.len() as i32).map(|i| r.get(&i).copied().unwrap_or(0)).collect(),
+                None => buckets(count, p.value / scale),
+            };
+            json!({"name": p.name, "unit": p.unit, "histogram": {"aggregationTemporality": temporality, "dataPoints": [{
                 "attributes": attrs,
                 "startTimeUnixNano": start,
                 "timeUnixNano": time,
                 "count": count.to_string(),
                 "sum": sum,
-                "bucketCounts": buckets(count, p.value / scale).iter().map(u64::to_string).collect::<Vec<_>>(),
+                "bucketCounts": counts.iter().map(u64::to_string).collect::<Vec<_>>(),
                 "explicitBounds": bounds,
             }]}})
         }
@@ -374,6 +438,14 @@ fn exponential_buckets(count: u64, mean: f64) -> (i32, Vec<u64>) {
         out[(index(v) - lo) as usize] += n;
     }
     (lo, out)
+}
+
+/// An exponential histogram's positive buckets as offset and counts, empty ones between included.
+fn dense(r: &Running) -> (i32, Vec<u64>) {
+    let (Some(lo), Some(hi)) = (r.keys().next().copied(), r.keys().next_back().copied()) else {
+        return (0, Vec::new());
+    };
+    (lo, (lo..=hi).map(|i| r.get(&i).copied().unwrap_or(0)).collect())
 }
 
 /// Where a minute's requests fall: (duration, how many) in a fixed right-skewed shape
@@ -441,4 +513,102 @@ fn webhook(a: &Alert) -> Value {
             "fingerprint": a.fingerprint,
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::series::{minute_means, SeriesKey};
+    use crate::model::{RecordId, Signal};
+    use crate::sim::{generate, FaultKind, HttpConvention, ScenarioSpec, Variety};
+    use crate::sources::otlp_json::{decode_request, Converter};
+
+    fn scenario(metrics: MetricStyle, http: HttpConvention, cumulative: bool) -> Scenario {
+        let variety = Variety { metrics, http, cumulative, ..Variety::default() };
+        generate(&ScenarioSpec {
+            duration_secs: 3600,
+            services: 8,
+            variety,
+            ..ScenarioSpec::new(4, FaultKind::SlowDatabase)
+        })
+    }
+
+    /// The scenario's metrics as written to OTLP/JSON and decoded again.
+    fn round_trip(s: &Scenario) -> (Vec<Value>, Vec<MetricPoint>) {
+        let mut buf = Vec::new();
+        write_metrics(&mut buf, s, &s.metrics).unwrap();
+        let mut n = 0u128;
+        let mut next = || {
+            n += 1;
+            RecordId(n)
+        };
+        let mut conv = Converter { now: Utc::now(), next_id: &mut next };
+        let (mut lines, mut points) = (Vec::new(), Vec::new());
+        for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let v: Value = serde_json::from_slice(line).unwrap();
+            let d = decode_request(&v, &mut conv);
+            assert!(d.errors.is_empty(), "{:?}", d.errors);
+            points.extend(d.signals.into_iter().filter_map(|s| match s {
+                Signal::Metric(m) => Some(m),
+                _ => None,
+            }));
+            lines.push(v);
+        }
+        (lines, points)
+    }
+
+    fn latency(s: &BTreeMap<SeriesKey, Vec<(i64, f64)>>, name: &str) -> BTreeMap<(String, String, i64), f64> {
+        s.iter()
+            .filter(|(k, _)| k.2 == name)
+            .flat_map(|(k, v)| v.iter().map(move |(t, x)| ((k.0.clone(), k.1.clone(), *t), *x)))
+            .collect()
+    }
+
+    #[test]
+    fn a_cumulative_style_reads_the_same_minute_means_as_the_delta_one() {
+        let delta = scenario(MetricStyle::OtelHistogram, HttpConvention::Legacy, false);
+        let cumulative = scenario(MetricStyle::OtelHistogram, HttpConvention::Legacy, true);
+        let (lines, decoded) = round_trip(&cumulative);
+        let text = serde_json::to_string(&lines).unwrap();
+        assert!(text.contains(r#""aggregationTemporality":2"#) && text.contains(r#""aggregationTemporality":1"#));
+        let want = latency(&minute_means(&delta.metrics), "http.server.duration");
+        let got = latency(&minute_means(&decoded), "http.server.duration");
+        assert!(want.len() > 100 && got.len() + 20 > want.len(), "{} of {}", got.len(), want.len());
+        for (k, v) in &got {
+            let w = want[k];
+            assert!((v - w).abs() <= 1e-6 * w.abs(), "{k:?}: {v} s, the minute's own mean {w} s");
+            assert!(*v < 60.0, "{k:?}: {v} is not seconds");
+        }
+        // The running buckets give the tail too, in seconds, above the mean.
+        let p99 = latency(&minute_means(&decoded), "http.server.duration.p99");
+        let above = p99.iter().filter(|(k, v)| got.get(*k).is_some_and(|m| *v > m)).count();
+        assert!(above * 10 >= p99.len() * 9 && p99.len() + 20 > want.len(), "{above} of {}", p99.len());
+    }
+
+    #[test]
+    fn cumulative_exponential_buckets_only_grow_and_add_up_to_the_count() {
+        let s = scenario(MetricStyle::ExponentialHistogram, HttpConvention::Stable, true);
+        let (_, decoded) = round_trip(&s);
+        let mut last: HashMap<String, f64> = HashMap::new();
+        let mut counts: HashMap<(String, i64), u64> = HashMap::new();
+        for p in decoded.iter().filter(|p| p.name == "http.server.request.duration") {
+            let id = series_id(p);
+            counts.insert((id, p.timestamp.timestamp()), p.count.unwrap_or(0));
+        }
+        let mut buckets = 0;
+        for p in decoded.iter().filter(|p| p.name == "http.server.request.duration_bucket") {
+            buckets += 1;
+            let prev = last.insert(series_id(p), p.value).unwrap_or(0.0);
+            assert!(p.value >= prev, "{p:?} after {prev}");
+            if p.labels["le"] == "+Inf" {
+                let mut main = p.clone();
+                main.name = "http.server.request.duration".into();
+                main.labels.remove("le");
+                assert_eq!(Some(&(p.value as u64)), counts.get(&(series_id(&main), p.timestamp.timestamp())));
+            }
+        }
+        assert!(buckets > counts.len() * 3, "{buckets} bucket points for {} histogram points", counts.len());
+        let p99 = latency(&minute_means(&decoded), "http.server.request.duration.p99");
+        assert!(p99.len() > 100 && p99.values().all(|v| *v > 0.0 && *v < 60.0), "{p99:?}");
+    }
 }

@@ -12,6 +12,10 @@ use crate::model::{MetricKind, MetricPoint};
 const LE: [f64; 6] = [0.025, 0.1, 0.25, 1.0, 2.5, 10.0];
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
+/// The request duration histograms `styled_requests` writes, by HTTP convention (stable, legacy): the ones whose
+/// temporality the style decides.
+pub(super) const REQUEST_HISTOGRAMS: [&str; 2] = ["http.server.request.duration", "http.server.duration"];
+
 /// One minute of an instance's requests: how many, how many failed, mean duration (s).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Minute {
@@ -73,11 +77,22 @@ impl Gen<'_> {
         *v
     }
 
+    /// The mean and (count, sum) a histogram or summary point reports for a minute of `n` requests of mean `mean`:
+    /// the minute's own, or running totals and their mean since the instance started when the style is cumulative.
+    fn reported(&mut self, inst: usize, key: &str, n: u64, mean: f64) -> (f64, (u64, f64)) {
+        if !self.spec.variety.cumulative_histograms() {
+            return (mean, (n, mean * n as f64));
+        }
+        let count = self.total(inst, &format!("hist.count.{key}"), n as f64);
+        let sum = self.total(inst, &format!("hist.sum.{key}"), mean * n as f64);
+        (if count > 0.0 { sum / count } else { 0.0 }, (count as u64, sum))
+    }
+
     /// An app service's request metrics in the scenario's style.
     pub(super) fn styled_requests(&mut self, inst: usize, r: Minute) {
         let (name, unit, scale) = match self.spec.variety.http {
-            HttpConvention::Stable => ("http.server.request.duration", "s", 1.0),
-            HttpConvention::Legacy => ("http.server.duration", "ms", 1000.0),
+            HttpConvention::Stable => (REQUEST_HISTOGRAMS[0], "s", 1.0),
+            HttpConvention::Legacy => (REQUEST_HISTOGRAMS[1], "ms", 1000.0),
         };
         let ok = r.count.saturating_sub(r.errors);
         // Failed requests end sooner than the mean when they fail fast, later when they time out.
@@ -85,8 +100,8 @@ impl Gen<'_> {
         let t = r.t;
         // One histogram point for all of the minute's requests.
         let whole = |g: &mut Self| {
-            let m = r.mean * scale;
-            g.point_with(inst, t, (name, unit, MetricKind::Histogram), m, Some((r.count, m * r.count as f64)), &[]);
+            let (m, count_sum) = g.reported(inst, "all", r.count, r.mean * scale);
+            g.point_with(inst, t, (name, unit, MetricKind::Histogram), m, Some(count_sum), &[]);
         };
         match self.spec.variety.metrics {
             MetricStyle::OtelHistogram => {
@@ -101,9 +116,9 @@ impl Gen<'_> {
                     MetricKind::Histogram
                 };
                 for (code, n, mean) in by_status {
-                    let m = mean * scale;
+                    let (m, count_sum) = self.reported(inst, code, n, mean * scale);
                     let attrs = [("http.response.status_code", code)];
-                    self.point_with(inst, t, (name, unit, kind), m, Some((n, m * n as f64)), &attrs);
+                    self.point_with(inst, t, (name, unit, kind), m, Some(count_sum), &attrs);
                 }
             }
             MetricStyle::DeltaSums => {

@@ -70,6 +70,9 @@ pub struct Variety {
     pub silent_root: bool,
     /// Kubernetes events (OOMKilled, BackOff) in logs and a restart counter.
     pub kube_events: bool,
+    /// Request histograms and summaries report running totals since the instance started (the OTel SDKs'
+    /// default, cumulative temporality) rather than each minute's own. Delta-sum styles stay delta.
+    pub cumulative: bool,
 }
 
 impl Variety {
@@ -97,7 +100,21 @@ impl Variety {
             uninstrumented: pick(2) == 0,
             silent_root: pick(3) != 0,
             kube_events: alert_labels == AlertLabels::Kubernetes || pick(2) == 0,
+            // Drawn last so that the dimensions above stay what they were for each seed.
+            cumulative: pick(2) == 0,
         }
+    }
+
+    /// Whether the request histograms or summaries of this variety are cumulative.
+    pub fn cumulative_histograms(&self) -> bool {
+        // The simulator's own style (explicit buckets, stable convention) stays delta, as the demo shows it.
+        let own = self.metrics == MetricStyle::OtelHistogram && self.http == HttpConvention::Stable;
+        self.cumulative
+            && !own
+            && matches!(
+                self.metrics,
+                MetricStyle::OtelHistogram | MetricStyle::ExponentialHistogram | MetricStyle::Summary
+            )
     }
 
     /// A short description for the eval tables.
@@ -107,7 +124,12 @@ impl Variety {
         }
         let mut parts = vec![format!("{:?}", self.metrics), format!("{:?}", self.http)];
         parts.push(format!("{:?}/{:?}", self.alert_labels, self.region_label));
-        for (on, what) in [(self.uninstrumented, "no-spans"), (self.silent_root, "silent"), (self.kube_events, "k8s")] {
+        for (on, what) in [
+            (self.uninstrumented, "no-spans"),
+            (self.silent_root, "silent"),
+            (self.kube_events, "k8s"),
+            (self.cumulative_histograms(), "cumulative"),
+        ] {
             if on {
                 parts.push(what.into());
             }

@@ -223,15 +223,23 @@ impl Converter<'_> {
                 }
             }
             Some(pmetrics::metric::Data::Histogram(h)) => {
+                let delta = h.aggregation_temporality == pmetrics::AggregationTemporality::Delta as i32;
                 for p in &h.data_points {
                     let v = mean(p.count, p.sum);
                     out.push(point(MetricKind::Histogram, &p.attributes, p.time_unix_nano, v, Some(p.count), p.sum));
+                    if p.count > 0 {
+                        let b = explicit_buckets(&p.explicit_bounds, &p.bucket_counts, delta);
+                        self.buckets(m, base(&p.attributes), p.time_unix_nano, b, out);
+                    }
                 }
             }
             Some(pmetrics::metric::Data::ExponentialHistogram(h)) => {
                 for p in &h.data_points {
                     let v = mean(p.count, p.sum);
                     out.push(point(MetricKind::Histogram, &p.attributes, p.time_unix_nano, v, Some(p.count), p.sum));
+                    if p.count > 0 {
+                        self.buckets(m, base(&p.attributes), p.time_unix_nano, exponential_buckets(p), out);
+                    }
                 }
             }
             Some(pmetrics::metric::Data::Summary(s)) => {
@@ -250,6 +258,102 @@ impl Converter<'_> {
             None => {}
         }
     }
+}
+
+impl Converter<'_> {
+    /// A histogram point's buckets as Prometheus exposes them: `<name>_bucket` counters with an `le` label,
+    /// cumulative over bounds, so that both sources reach the analysis alike.
+    fn buckets(
+        &self,
+        m: &pmetrics::Metric,
+        labels: BTreeMap<String, String>,
+        t: u64,
+        buckets: Vec<(f64, u64)>,
+        out: &mut Vec<Signal>,
+    ) {
+        let timestamp = self.plausible(t).unwrap_or(self.now);
+        let name = format!("{}_bucket", m.name);
+        for (le, n) in buckets {
+            let mut labels = labels.clone();
+            let le = if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+            labels.insert("le".into(), le);
+            out.push(Signal::Metric(MetricPoint {
+                name: name.clone(),
+                unit: m.unit.clone(),
+                kind: MetricKind::Sum,
+                timestamp,
+                value: n as f64,
+                count: None,
+                sum: None,
+                labels,
+            }));
+        }
+    }
+}
+
+/// (upper bound, observations at or below it) of an explicit-bucket point, `+Inf` last. A delta point keeps only
+/// the bounds that place its observations (from the last empty one to the first that holds them all): the rest
+/// read the same as their neighbours. A cumulative one keeps every bound, since each is a counter that must be
+/// there at every scrape to be differenced.
+fn explicit_buckets(bounds: &[f64], counts: &[u64], delta: bool) -> Vec<(f64, u64)> {
+    if counts.len() != bounds.len() + 1 || bounds.iter().any(|b| !b.is_finite()) {
+        return Vec::new();
+    }
+    let mut cum = 0u64;
+    let mut out: Vec<(f64, u64)> = bounds
+        .iter()
+        .zip(counts)
+        .map(|(b, n)| {
+            cum = cum.saturating_add(*n);
+            (*b, cum)
+        })
+        .collect();
+    let total = cum.saturating_add(counts[bounds.len()]);
+    if total == 0 {
+        return Vec::new();
+    }
+    if delta && !out.is_empty() {
+        let first = out.iter().rposition(|x| x.1 == 0).unwrap_or(0);
+        let last = out.iter().position(|x| x.1 == total).unwrap_or(out.len() - 1);
+        out = out[first..=last.max(first)].to_vec();
+    }
+    out.push((f64::INFINITY, total));
+    out
+}
+
+/// Most buckets an exponential histogram is merged down to: one counter each downstream.
+const MAX_EXP_BUCKETS: i64 = 24;
+
+/// An exponential histogram point as (upper bound, observations at or below it), `+Inf` last, its buckets
+/// merged to a coarser scale until at most [`MAX_EXP_BUCKETS`] remain. Every bound of a coarser scale is one of
+/// the finer scale's, so a running histogram whose range widens keeps its counters' bounds.
+fn exponential_buckets(p: &pmetrics::ExponentialHistogramDataPoint) -> Vec<(f64, u64)> {
+    let (offset, counts) = p.positive.as_ref().map_or((0, &[][..]), |b| (i64::from(b.offset), &b.bucket_counts[..]));
+    // Zero and negative observations lie below every positive bound.
+    let below = p.negative.as_ref().map_or(0u64, |b| b.bucket_counts.iter().sum()).saturating_add(p.zero_count);
+    let (Some(first), Some(last)) = (counts.iter().position(|n| *n > 0), counts.iter().rposition(|n| *n > 0)) else {
+        return if below > 0 { vec![(0.0, below), (f64::INFINITY, below.max(p.count))] } else { Vec::new() };
+    };
+    let (lo, hi) = (offset + first as i64, offset + last as i64);
+    let mut k = 0i32;
+    while k < 62 && (hi >> k) - (lo >> k) + 1 > MAX_EXP_BUCKETS {
+        k += 1;
+    }
+    // Index j at scale s - k covers (2^(j·2^(k-s)), 2^((j+1)·2^(k-s))].
+    let width = 2f64.powi(k - p.scale);
+    let bound = |j: i64| 2f64.powf(j as f64 * width);
+    let mut out = vec![(bound(lo >> k), below)];
+    let mut cum = below;
+    let mut i = first;
+    for j in (lo >> k)..=(hi >> k) {
+        while i <= last && (offset + i as i64) >> k == j {
+            cum = cum.saturating_add(counts[i]);
+            i += 1;
+        }
+        out.push((bound(j + 1), cum));
+    }
+    out.push((f64::INFINITY, cum.max(p.count)));
+    out
 }
 
 fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
@@ -387,5 +491,110 @@ mod tests {
         assert_eq!(observed.timestamp.timestamp(), 1_763_650_992);
         let Signal::Metric(m) = &d.signals[2] else { panic!("not a metric") };
         assert!(m.timestamp >= before && m.timestamp <= Utc::now(), "{}", m.timestamp);
+    }
+    fn metrics_of(d: &Decoded) -> Vec<MetricPoint> {
+        d.signals
+            .iter()
+            .filter_map(|s| match s {
+                Signal::Metric(m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn request(minute: i64, metric: serde_json::Value) -> String {
+        serde_json::json!({"resourceMetrics": [{
+            "resource": {"attributes": [
+                {"key": "service.name", "value": {"stringValue": "cart"}},
+                {"key": "host.name", "value": {"stringValue": "cart-1"}},
+            ]},
+            "scopeMetrics": [{"metrics": [metric]}],
+        }]})
+        .to_string()
+        .replace("MINUTE", &((1_763_650_800 + minute * 60) * 1_000_000_000).to_string())
+    }
+
+    #[test]
+    fn a_cumulative_histogram_decoded_gives_a_p99_that_jumps_with_latency() {
+        let bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+        // Per minute: 200 requests, 1% of them slow; from minute 20 on 5% are, and slower.
+        let (fast, slow) = ([20u64, 60, 80, 30, 8, 2, 0, 0, 0, 0], [20u64, 60, 70, 30, 10, 0, 0, 4, 6, 0]);
+        let mut total = [0u64; 10];
+        let mut points = Vec::new();
+        for m in 0..30 {
+            let add = if m < 20 { fast } else { slow };
+            total.iter_mut().zip(add).for_each(|(t, a)| *t += a);
+            let count: u64 = total.iter().sum();
+            let metric = serde_json::json!({"name": "http.server.request.duration", "unit": "s", "histogram": {
+                "aggregationTemporality": 2,
+                "dataPoints": [{"timeUnixNano": "MINUTE", "count": count.to_string(), "sum": count as f64 * 0.03,
+                    "bucketCounts": total.iter().map(u64::to_string).collect::<Vec<_>>(), "explicitBounds": bounds}],
+            }});
+            let d = run(&request(m, metric));
+            assert!(d.errors.is_empty(), "{:?}", d.errors);
+            points.extend(metrics_of(&d));
+        }
+        // The main point and one counter per bound and +Inf, all of them, since each is differenced.
+        assert_eq!(points.len(), 30 * (1 + bounds.len() + 1));
+        let s = crate::analysis::series::minute_means(&points);
+        let key = |n: &str| ("cart".to_string(), String::new(), n.to_string());
+        let p99 = &s[&key("http.server.request.duration.p99")];
+        let (before, after): (Vec<_>, Vec<_>) = p99.iter().partition(|(t, _)| (*t - 1_763_650_800) < 20 * 60);
+        assert_eq!((before.len(), after.len()), (19, 10));
+        // Rank 198 of 200: 8 of (0.05, 0.1] before, all 8 needed: 0.1; after, 4 of 6 in (1, 2.5]: 2.0.
+        assert!(before.iter().all(|(_, v)| (*v - 0.1).abs() < 1e-9), "{before:?}");
+        assert!(after.iter().all(|(_, v)| (*v - 2.0).abs() < 1e-9), "{after:?}");
+        assert!(s.contains_key(&key("http.server.request.duration.p50")));
+    }
+
+    #[test]
+    fn exponential_buckets_merged_keep_the_p99_within_a_bucket() {
+        // 1000 durations spread from 10 ms to about 5 s, at a fine scale (2^(1/64) per bucket).
+        let values: Vec<f64> = (0..1000).map(|i| 0.01 * (1.0065f64).powi(i)).collect();
+        let scale = 6;
+        let index = |v: f64| (v.log2() * f64::from(1 << scale)).ceil() as i64 - 1;
+        let (lo, hi) = (index(values[0]), index(values[999]));
+        let mut counts = vec![0u64; (hi - lo + 1) as usize];
+        for v in &values {
+            counts[(index(*v) - lo) as usize] += 1;
+        }
+        let metric = serde_json::json!({"name": "rpc.duration", "unit": "ms", "exponentialHistogram": {
+            "aggregationTemporality": 1,
+            "dataPoints": [{"timeUnixNano": "MINUTE", "count": "1000", "sum": values.iter().sum::<f64>(), "scale": scale,
+                "zeroCount": "0", "positive": {"offset": lo, "bucketCounts": counts.iter().map(u64::to_string).collect::<Vec<_>>()}}],
+        }});
+        let points = metrics_of(&run(&request(0, metric)));
+        let buckets = points.iter().filter(|p| p.name == "rpc.duration_bucket").count();
+        assert!(buckets <= MAX_EXP_BUCKETS as usize + 2 && buckets > 10, "{buckets} buckets from {}", counts.len());
+        let s = crate::analysis::series::minute_means(&points);
+        let key = ("cart".to_string(), String::new(), "rpc.duration.p99".to_string());
+        let got = s[&key][0].1;
+        // The true p99 in milliseconds; the merged bucket that holds it is 2^(2^(k-6)) wide for k merges.
+        let truth = values[989];
+        let merges = (0..).find(|k| (hi >> k) - (lo >> k) < MAX_EXP_BUCKETS).unwrap_or(0);
+        let growth = 2f64.powf(2f64.powi(merges - scale));
+        let width = truth * growth - truth / growth;
+        assert!(
+            (got - truth / 1000.0).abs() <= width / 1000.0,
+            "p99 {got} s, true {} s, width {width} ms",
+            truth / 1000.0
+        );
+        assert!(merges > 0);
+    }
+
+    #[test]
+    fn a_delta_histogram_sends_only_the_bounds_that_place_its_observations() {
+        let metric = serde_json::json!({"name": "d", "unit": "s", "histogram": {"aggregationTemporality": 1,
+        "dataPoints": [
+            {"timeUnixNano": "MINUTE", "count": "10", "sum": 1.0, "bucketCounts": ["0", "0", "4", "6", "0", "0"],
+             "explicitBounds": [0.01, 0.05, 0.1, 0.5, 1.0]},
+            {"timeUnixNano": "MINUTE", "count": "0", "sum": 0.0, "bucketCounts": ["0", "0", "0", "0", "0", "0"],
+             "explicitBounds": [0.01, 0.05, 0.1, 0.5, 1.0]},
+        ]}});
+        let points = metrics_of(&run(&request(0, metric)));
+        let les: Vec<(&str, f64)> =
+            points.iter().filter_map(|p| Some((p.labels.get("le")?.as_str(), p.value))).collect();
+        assert_eq!(les, [("0.05", 0.0), ("0.1", 4.0), ("0.5", 10.0), ("+Inf", 10.0)]);
+        assert_eq!(points.len(), 2 + 4);
     }
 }
