@@ -69,6 +69,21 @@ pub fn region_of(p: &MetricPoint) -> String {
         .unwrap_or_default()
 }
 
+/// A summary's quantile (Prometheus `{quantile="0.99"}`, OTLP `quantileValues`) as its own series, `<name>.p99`:
+/// averaging a summary's quantiles together would mix the median with the tail.
+fn quantile_series(p: &MetricPoint) -> Option<MetricPoint> {
+    let q: f64 = p.labels.get("quantile")?.trim().parse().ok()?;
+    if !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let pct = format!("{:.3}", q * 100.0);
+    let pct = pct.trim_end_matches('0').trim_end_matches('.');
+    let mut out = p.clone();
+    out.name = format!("{}.p{pct}", p.name);
+    out.labels.remove("quantile");
+    Some(out)
+}
+
 /// Whether a series of (time, value) only grows, resets aside: a counter read as a running total.
 pub(super) fn cumulative(points: &[(i64, f64)]) -> bool {
     if points.len() < 3 {
@@ -116,6 +131,8 @@ pub fn minute_means(metrics: &[MetricPoint]) -> BTreeMap<SeriesKey, Vec<(i64, f6
     let mut buckets = Buckets::default();
     let mut pairs = Pairs::default();
     for p in metrics.iter().filter(|p| !p.name.contains("expiry")) {
+        let quantile = quantile_series(p);
+        let p = quantile.as_ref().unwrap_or(p);
         let Some(svc) = service_of(p) else { continue };
         let region = region_of(p);
         let t = p.timestamp.timestamp();
@@ -305,6 +322,23 @@ mod tests {
         let v = &s[&("cache".to_string(), "eu".to_string(), "connections".to_string())];
         assert_eq!(v.len(), 10);
         assert_eq!(v[1].1, 6.0);
+    }
+
+    #[test]
+    fn a_summary_gives_each_quantile_its_own_series() {
+        let mut pts = Vec::new();
+        for i in 0..5 {
+            for (q, v) in [("0.5", 0.1), ("0.99", 2.0)] {
+                let mut p = point("rpc_latency_seconds", MetricKind::Gauge, "a", i * 60, v);
+                p.labels.insert("quantile".into(), q.into());
+                pts.push(p);
+            }
+        }
+        let s = minute_means(&pts);
+        let key = |n: &str| ("cache".to_string(), "eu".to_string(), n.to_string());
+        assert!(s[&key("rpc_latency_seconds.p50")].iter().all(|(_, v)| *v == 0.1));
+        assert!(s[&key("rpc_latency_seconds.p99")].iter().all(|(_, v)| *v == 2.0));
+        assert!(!s.contains_key(&key("rpc_latency_seconds")));
     }
 
     #[test]

@@ -253,6 +253,15 @@ impl Converter<'_> {
                         Some(p.count),
                         Some(p.sum),
                     ));
+                    // Its quantiles, as Prometheus exposes a summary's: a gauge per `quantile` label.
+                    for qv in &p.quantile_values {
+                        if let Signal::Metric(mut q) =
+                            point(MetricKind::Gauge, &p.attributes, p.time_unix_nano, qv.value, None, None)
+                        {
+                            q.labels.insert("quantile".into(), qv.quantile.to_string());
+                            out.push(Signal::Metric(q));
+                        }
+                    }
                 }
             }
             None => {}
