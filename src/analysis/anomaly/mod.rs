@@ -7,8 +7,10 @@
 //! 1. Clean the input: drop non-finite values, sort by time, average duplicate timestamps.
 //! 2. Baseline per point from a trailing window of *clean* history: median level and MAD scale, or, when a
 //!    seasonal period is configured or found by autocorrelation, the same phase of previous periods plus a
-//!    median level correction. Points flagged as anomalous are replaced by their expected value in that history, so
-//!    an incident never becomes its own baseline.
+//!    median level correction. A level that drifts steadily (the medians of the thirds of the two windows before
+//!    the latest one step evenly the same way) is followed along that drift, so a disk filling with the day's
+//!    writes is not news while one filling faster is. Points flagged as anomalous are replaced by their expected
+//!    value in that history, so an incident never becomes its own baseline.
 //! 3. A point opens an episode when its robust z reaches the threshold and excursions of its size are not usual in
 //!    the recent history (so chronic bursts are not news), or when a run of points stays beyond half the threshold
 //!    (a sustained shift). The episode lasts until the series has been back for a few points; a relapse soon after
@@ -199,6 +201,10 @@ const MAX_RHO: f64 = 0.95;
 const RELAPSE_WINDOW_DIVISOR: usize = 6;
 /// Rounds of re-estimating the reference baseline before the onset.
 const REFINE_ROUNDS: usize = 4;
+/// A level's trend is followed when the medians of its window's thirds step the same way, the smaller step at
+/// least this share of the larger, and the whole rise is at least `TREND_CLEAR` robust sigmas.
+const TREND_EVENNESS: f64 = 0.5;
+const TREND_CLEAR: f64 = 4.0;
 /// Cap on scores so that a change on a perfectly constant series stays a finite, sortable number.
 const MAX_SCORE: f64 = 1e6;
 /// Seasonal expectations use up to this many previous periods, and need at least `MIN_SEASONS`.

@@ -157,13 +157,17 @@ pub(super) struct Baseline {
     /// Lag-1 autocorrelation of the residuals, in [0, MAX_RHO].
     pub(super) rho: f64,
     pub(super) counts: bool,
+    /// A steady linear trend of the level, per point, and the index the level is measured at (see
+    /// [`steady_trend`]); 0 when there is none.
+    pub(super) slope: f64,
+    pub(super) centre: f64,
 }
 
 impl Baseline {
     pub(super) fn expected(&self, c: &[f64], j: usize) -> f64 {
         match self.period.and_then(|pp| seasonal_naive(c, j, pp)) {
             Some(s) => s + self.offset,
-            None => self.offset,
+            None => self.offset + self.slope * (j as f64 - self.centre),
         }
     }
 
@@ -209,7 +213,38 @@ pub(super) fn baseline(c: &[f64], end: usize, p: &Params) -> Option<Baseline> {
     let mut level: Vec<f64> = c[end.saturating_sub(p.window)..end].iter().map(|v| v.abs()).collect();
     let level = median(&mut level).unwrap_or(0.0);
     let scale = raw_scale.max(REL_SCALE_FLOOR * level).max(ABS_SCALE_FLOOR);
-    Some(Baseline { offset, period, scale, rho: lag1_autocorrelation(&detrended, scale), counts: p.counts })
+    // A level that drifts steadily (a disk filling with the day's writes) is followed, so its drift is not news
+    // and a change is judged against where the drift would have taken it. Counts and seasonal series are not.
+    // The trend is read from the two windows before the latest one, so that a fault's own ramp, starting in the
+    // latest window, is not taken for the drift it departs from; from the latest one while that is all there is.
+    let older = &c[end.saturating_sub(3 * p.window)..end.saturating_sub(p.window)];
+    let drift = if older.len() >= p.window { older } else { &resid[..] };
+    let slope = if period.is_none() && !p.counts { steady_trend(drift, scale) } else { 0.0 };
+    let centre = end as f64 - (resid.len() as f64 + 1.0) / 2.0;
+    let rho = lag1_autocorrelation(&detrended, scale);
+    Some(Baseline { offset, period, scale, rho, counts: p.counts, slope, centre })
+}
+
+/// Slope per point of a steady linear trend in `v`, or 0. The medians of its three thirds must step the same way
+/// by about the same amount (a trend steps twice; a step change or a blip steps once), and the whole rise must
+/// stand out of the noise `scale`.
+pub(super) fn steady_trend(v: &[f64], scale: f64) -> f64 {
+    let third = v.len() / 3;
+    if third < 3 {
+        return 0.0;
+    }
+    let mut parts = [v[..third].to_vec(), v[third..2 * third].to_vec(), v[v.len() - third..].to_vec()];
+    let [Some(a), Some(b), Some(c)] = parts.each_mut().map(|part| median(part)) else { return 0.0 };
+    let (d1, d2) = (b - a, c - b);
+    let even = d1 * d2 > 0.0 && d1.abs().min(d2.abs()) >= TREND_EVENNESS * d1.abs().max(d2.abs());
+    let clear = (c - a).abs() >= TREND_CLEAR * scale;
+    // The first and last thirds' centres lie `len - third` points apart.
+    let slope = (c - a) / (v.len() - third) as f64;
+    if even && clear && slope.is_finite() {
+        slope
+    } else {
+        0.0
+    }
 }
 
 /// Removes the straight line through the medians of the two halves. The level stays the plain median (so a ramp

@@ -498,3 +498,21 @@ fn config_validation_messages() {
     }
     assert_eq!(AnomalyKind::LevelShift.as_str(), "level_shift");
 }
+
+#[test]
+fn a_steady_drift_is_followed_and_a_fill_that_speeds_up_is_found() {
+    for seed in 0..6 {
+        // A disk filling with the day's writes, 0.3 sigma a point: a flat baseline reads it as an ever-growing
+        // excursion.
+        let drift: Vec<f64> =
+            noise(200 + seed, 300, 100.0, 1.0).iter().enumerate().map(|(i, x)| x + 0.3 * i as f64).collect();
+        let found = detect(&series(&drift), &DetectorConfig::default());
+        assert!(found.is_empty(), "seed {seed}: {found:?}");
+        // The same drift, then a fill four times as fast from point 220: found, and dated where it sped up.
+        let fill: Vec<f64> =
+            drift.iter().enumerate().map(|(i, x)| x + if i >= 220 { 1.2 * (i - 219) as f64 } else { 0.0 }).collect();
+        let found = detect(&series(&fill), &DetectorConfig::default());
+        assert_eq!(found.len(), 1, "seed {seed}: {found:?}");
+        assert!((index_of(found[0].onset) - 220).abs() <= 5, "seed {seed}: {:?}", found[0]);
+    }
+}
