@@ -173,6 +173,7 @@ const CASES: &[Case] = &[
     c("checkout p99", NOW_EST, &["checkout"], &[], Some(Latency), LAST_HOUR_EST),
     c("postgres-orders connection pool exhausted", NOW_EST, &["postgres-orders"], &[], Some(Saturation), LAST_HOUR_EST),
     c("invetory timeouts", NOW_EST, &["inventory"], &[], Some(Latency), LAST_HOUR_EST),
+    c("inventory keeps timing out", NOW_EST, &["inventory"], &[], Some(Latency), LAST_HOUR_EST),
     c("notfication service", NOW_EST, &["notification-service"], &[], None, LAST_HOUR_EST),
     c(
         "US checkout errors",

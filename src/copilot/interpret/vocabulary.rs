@@ -467,6 +467,8 @@ pub(crate) const SYMPTOM_PHRASES: &[(&[&str], Symptom, u8)] = &[
     (&["not", "reachable"], Symptom::Availability, 2),
     (&["not", "responding"], Symptom::Availability, 2),
     (&["timed", "out"], Symptom::Latency, 2),
+    (&["timing", "out"], Symptom::Latency, 2),
+    (&["times", "out"], Symptom::Latency, 2),
     (&["took", "long"], Symptom::Latency, 1),
     (&["taking", "long"], Symptom::Latency, 1),
     (&["takes", "long"], Symptom::Latency, 1),
