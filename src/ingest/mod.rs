@@ -145,6 +145,8 @@ struct Input {
     replaces: Option<Entry>,
     docs: Vec<TantivyDocument>,
     upserts: Vec<(String, TantivyDocument)>,
+    /// Records below `upsert_until`: each replaces the one an earlier ingest stored with its id.
+    replacements: Vec<(RecordId, TantivyDocument)>,
     metrics: Vec<MetricPoint>,
     alerts: Vec<Alert>,
     text: TextParser,
@@ -288,6 +290,7 @@ impl<'a> Ingestor<'a> {
             replaces,
             docs: Vec::new(),
             upserts: Vec::new(),
+            replacements: Vec::new(),
             metrics: Vec::new(),
             alerts: Vec::new(),
             text: TextParser::default(),
@@ -339,8 +342,10 @@ impl<'a> Ingestor<'a> {
 
     /// `start`: offset of the record's first line.
     fn push_doc(input: &mut Input, start: u64, id: RecordId, doc: TantivyDocument) {
-        if input.upsert || start < input.upsert_until {
+        if input.upsert {
             input.upserts.push((id.to_string(), doc));
+        } else if start < input.upsert_until {
+            input.replacements.push((id, doc));
         } else {
             input.docs.push(doc);
         }
@@ -382,6 +387,9 @@ impl<'a> Ingestor<'a> {
         }
         if !input.upserts.is_empty() {
             self.writer.send(WriteOp::Upsert(std::mem::take(&mut input.upserts)))?;
+        }
+        if !input.replacements.is_empty() {
+            self.writer.send(WriteOp::Replace(std::mem::take(&mut input.replacements)))?;
         }
         let progress = progress.filter(|_| !input.upsert).map(|entry| {
             let p = Progress { key: input.key.clone(), replaces: input.replaces, entry };
@@ -547,7 +555,9 @@ impl<'a> Ingestor<'a> {
                 end =
                     input.held().unwrap_or(Entry { offset: info.start, prefix_hash: info.prefix_hash, gen: input.gen });
             }
-            if input.docs.len() + input.upserts.len() >= BATCH_DOCS || input.metrics.len() >= BATCH_DOCS {
+            if input.docs.len() + input.upserts.len() + input.replacements.len() >= BATCH_DOCS
+                || input.metrics.len() >= BATCH_DOCS
+            {
                 // Progress stops before a record that may still get continuation lines: after a crash, the
                 // next run starts at that record, and every record before it was committed with the progress.
                 let entry = input.held().unwrap_or(end);

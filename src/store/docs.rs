@@ -10,6 +10,13 @@ use super::schema::Fields;
 use super::tokenizer;
 use crate::model::{LogRecord, RecordId, RecordKind, Resource, Severity, Span};
 
+/// A record's id, stored and in its two columns.
+fn add_id(doc: &mut TantivyDocument, f: &Fields, id: RecordId) {
+    doc.add_ip_addr(f.id, std::net::Ipv6Addr::from(id.0));
+    doc.add_u64(f.id_hi, (id.0 >> 64) as u64);
+    doc.add_u64(f.id_lo, id.0 as u64);
+}
+
 fn tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_nanos(t.timestamp_nanos_opt().unwrap_or(i64::MAX))
 }
@@ -44,31 +51,36 @@ fn plain_value(value: &str) -> bool {
     !value.is_empty() && !value.contains(tokenizer::is_delimiter) && value.contains(char::is_alphanumeric)
 }
 
-/// Marks, in `words`, the first `key=value` that holds the attribute exactly as a standalone
-/// chunk pair, and says whether it did. The tokenizer then gives the same tokens as the
-/// attribute's entry would (`@key`, then the value's words) inside the body.
-fn mark_pair(words: &mut String, key: &str, value: &str) -> bool {
-    if !plain_key(key) || !plain_value(value) {
-        return false;
-    }
+/// Marks, in `words`, the first `key=value` that holds each string attribute exactly as a standalone chunk
+/// pair, and says which attributes it marked (in their order). The tokenizer then gives the same tokens as the
+/// attribute's entry would (`@key`, then the value's words) inside the body. One pass over the `=` signs:
+/// a pair's key is what stands between the delimiter before its `=` and the `=`.
+fn mark_pairs(words: &mut String, attributes: &Map<String, Value>) -> Vec<bool> {
+    let mut marked = vec![false; attributes.len()];
     let mut from = 0;
-    while let Some(i) = words.get(from..).and_then(|w| w.find(key)) {
-        let start = from + i;
-        let eq = start + key.len();
-        from = eq;
-        let before_ok = words[..start].chars().next_back().is_none_or(tokenizer::is_delimiter);
-        let after = &words[eq..];
-        if !before_ok || !after.starts_with('=') || !after[1..].starts_with(value) {
+    while let Some(i) = words.get(from..).and_then(|w| w.find('=')) {
+        let eq = from + i;
+        from = eq + 1;
+        let start = words[..eq]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| tokenizer::is_delimiter(*c))
+            .map_or(0, |(j, c)| j + c.len_utf8());
+        let key = &words[start..eq];
+        let Some(value) = attributes.get(key).and_then(Value::as_str) else { continue };
+        if !plain_key(key) || !plain_value(value) || !words[from..].starts_with(value) {
             continue;
         }
-        let end = eq + 1 + value.len();
-        if words[end..].chars().next().is_none_or(tokenizer::is_delimiter) {
-            let mut mark = [0u8; 1];
-            words.replace_range(eq..eq + 1, tokenizer::KEY_MARK.encode_utf8(&mut mark));
-            return true;
+        let end = from + value.len();
+        let Some(idx) = attributes.keys().position(|k| k == key) else { continue };
+        if marked[idx] || !words[end..].chars().next().is_none_or(tokenizer::is_delimiter) {
+            continue;
         }
+        marked[idx] = true;
+        let mut mark = [0u8; 1];
+        words.replace_range(eq..eq + 1, tokenizer::KEY_MARK.encode_utf8(&mut mark));
     }
-    false
+    marked
 }
 
 /// The attribute field's text: `key KEY_SEP value` entries, nested keys joined with dots,
@@ -99,7 +111,7 @@ fn add_common(
     doc: &mut TantivyDocument,
     f: &Fields,
     resource: &Resource,
-    attributes: Map<String, Value>,
+    attributes: &Map<String, Value>,
     mut words: String,
 ) {
     if let Some(s) = &resource.service {
@@ -117,15 +129,14 @@ fn add_common(
         words = words.replace(reserved, " ");
     }
     // Attributes parsed out of the body (`user_id=42`) are indexed where they stand; the others follow it.
-    let in_body: Vec<bool> =
-        attributes.iter().map(|(k, v)| v.as_str().is_some_and(|v| mark_pair(&mut words, k, v))).collect();
+    let in_body = mark_pairs(&mut words, attributes);
     if in_body.contains(&false) {
         words.push(tokenizer::ATTRS_START);
         attr_text(attributes.iter().zip(&in_body).filter(|(_, b)| !**b).map(|(kv, _)| kv), &mut words);
     }
     doc.add_text(f.text, words);
     if !attributes.is_empty() {
-        doc.add_text(f.attributes_json, serde_json::to_string(&attributes).unwrap_or_default());
+        doc.add_text(f.attributes_json, serde_json::to_string(attributes).unwrap_or_default());
     }
 }
 
@@ -134,7 +145,7 @@ pub fn log_doc(f: &Fields, r: &LogRecord, template: Option<u32>) -> TantivyDocum
     if let Some(t) = template {
         doc.add_u64(f.template_id, u64::from(t));
     }
-    doc.add_text(f.id, r.id.to_string());
+    add_id(&mut doc, f, r.id);
     doc.add_text(f.kind, RecordKind::Log.as_str());
     doc.add_date(f.timestamp, tantivy_date(r.timestamp));
     doc.add_text(f.severity, r.severity.as_str());
@@ -154,13 +165,21 @@ pub fn log_doc(f: &Fields, r: &LogRecord, template: Option<u32>) -> TantivyDocum
         Some((a, b)) => format!("{} {}", &r.body[..a], &r.body[b..]),
         None => r.body.clone(),
     };
-    add_common(&mut doc, f, &r.resource, merged_attributes(&r.resource, &r.attributes), words);
+    // Most resources have only the lifted attributes: the record's own are then all there is, as they are.
+    let merged;
+    let attributes = if r.resource.attributes.keys().all(|k| LIFTED.contains(&k.as_str())) {
+        &r.attributes
+    } else {
+        merged = merged_attributes(&r.resource, &r.attributes);
+        &merged
+    };
+    add_common(&mut doc, f, &r.resource, attributes, words);
     doc
 }
 
 pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
-    doc.add_text(f.id, s.id.to_string());
+    add_id(&mut doc, f, s.id);
     doc.add_text(f.kind, RecordKind::Span.as_str());
     doc.add_date(f.timestamp, tantivy_date(s.start));
     let severity = if s.error { Severity::Error } else { Severity::Unspecified };
@@ -180,7 +199,7 @@ pub fn span_doc(f: &Fields, s: &Span) -> TantivyDocument {
     let mut attrs = merged_attributes(&s.resource, &s.attributes);
     attrs.insert("span.kind".into(), Value::String(s.kind.as_str().into()));
     attrs.insert("span.status".into(), Value::String(if s.error { "error" } else { "unset" }.into()));
-    add_common(&mut doc, f, &s.resource, attrs, body);
+    add_common(&mut doc, f, &s.resource, &attrs, body);
     doc
 }
 
@@ -228,7 +247,7 @@ pub fn hit_from_doc(f: &Fields, doc: &TantivyDocument) -> Hit {
         }
     }
     Hit {
-        id: text(f.id).and_then(|t| RecordId::from_hex(&t)).unwrap_or(RecordId(0)),
+        id: RecordId(doc.get_first(f.id).and_then(|v| v.as_ip_addr()).map_or(0, u128::from)),
         timestamp,
         kind: if text(f.kind).as_deref() == Some("span") { RecordKind::Span } else { RecordKind::Log },
         service: text(f.service),
@@ -241,5 +260,35 @@ pub fn hit_from_doc(f: &Fields, doc: &TantivyDocument) -> Hit {
         duration_us: doc.get_first(f.duration_us).and_then(|v| v.as_u64()).unwrap_or(0),
         template_id: doc.get_first(f.template_id).and_then(|v| v.as_u64()),
         attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn marked(body: &str, attributes: Value) -> (String, Vec<bool>) {
+        let Value::Object(attributes) = attributes else { panic!("not an object") };
+        let mut words = body.to_string();
+        let in_body = mark_pairs(&mut words, &attributes);
+        (words.replace(tokenizer::KEY_MARK, "^"), in_body)
+    }
+
+    /// A pair is marked where it stands alone and holds the attribute's value exactly, once; the others are
+    /// left for the entries after the body.
+    #[test]
+    fn marks_standalone_pairs_that_hold_the_attribute() {
+        let attrs = json!({"a.b": "x", "id": "7", "n": 5, "user_id": "42"});
+        let (words, in_body) = marked("user_id=42 xid=7 id=77 id=7 id=7 a.b=x n=5", attrs);
+        assert_eq!(words, "user_id^42 xid=7 id=77 id^7 id=7 a.b^x n=5");
+        // In key order: a.b, id, n (a number is not a pair), user_id.
+        assert_eq!(in_body, vec![true, true, false, true]);
+        let (words, in_body) = marked("(user_id=42) é=1 user_id=42x", json!({"user_id": "42", "é": "1"}));
+        assert_eq!(words, "(user_id^42) é^1 user_id=42x");
+        assert_eq!(in_body, vec![true, true]);
+        let (words, in_body) = marked("no pairs here", json!({"k": "v"}));
+        assert_eq!((words.as_str(), in_body), ("no pairs here", vec![false]));
     }
 }

@@ -14,7 +14,7 @@ use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term};
 
 use super::schema::Fields;
 use super::tokenizer::{self, chunks, compound_text, words};
-use crate::model::Severity;
+use crate::model::{RecordId, Severity};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum QueryError {
@@ -418,12 +418,54 @@ fn term_query(field: Option<&str>, text: &str, phrase: bool, f: &Fields) -> Resu
         Some("region") | Some("cloud.region") => raw(f.region),
         Some("host") | Some("host.name") => raw(f.host),
         Some("kind") => raw(f.kind),
-        Some("id") => raw(f.id),
+        Some("id") => Ok(id_query(f, &lower, phrase)),
         Some("trace_id") | Some("trace") => raw(f.trace_id),
         Some("span_id") => raw(f.span_id),
         Some("severity") | Some("level") => severity_query(f, &lower),
         // Record and resource attributes: the `@key` token followed by the value.
         Some(attr) => text_query(f.text, Some(attr), text, phrase),
+    }
+}
+
+/// The record with this id, from the id columns.
+pub fn id_is(f: &Fields, id: RecordId) -> Box<dyn Query> {
+    id_range(f, id.0, id.0)
+}
+
+/// Records whose id lies in `low..=high`, for ranges that one high half holds or that cover whole high halves.
+fn id_range(f: &Fields, low: u128, high: u128) -> Box<dyn Query> {
+    let half = |field: Field, a: u64, b: u64| -> Box<dyn Query> {
+        Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_u64(field, a)),
+            Bound::Included(Term::from_field_u64(field, b)),
+        ))
+    };
+    let hi_lo = |v: u128| ((v >> 64) as u64, v as u64);
+    let ((hi_a, lo_a), (hi_b, lo_b)) = (hi_lo(low), hi_lo(high));
+    let mut clauses = vec![(Occur::Must, half(f.id_hi, hi_a, hi_b))];
+    if (lo_a, lo_b) != (0, u64::MAX) {
+        clauses.push((Occur::Must, half(f.id_lo, lo_a, lo_b)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// `id:` against the id columns: 32 hex digits, or a prefix of them and `*`, as the ids are written; anything else
+/// is no id.
+fn id_query(f: &Fields, text: &str, phrase: bool) -> Box<dyn Query> {
+    let hex = |s: &str| s.len() <= 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let value = |s: &str| if s.is_empty() { Some(0) } else { u128::from_str_radix(s, 16).ok() };
+    match text.strip_suffix('*').filter(|p| !phrase && hex(p)) {
+        Some(prefix) => {
+            // The digits after the prefix take every value: a range of the ids that start with it.
+            let free = 4 * (32 - prefix.len()) as u32;
+            let low = value(prefix).unwrap_or(0).checked_shl(free).unwrap_or(0);
+            let rest = if free == 0 { 0 } else { u128::MAX >> (128 - free) };
+            id_range(f, low, low | rest)
+        }
+        None => match value(text).filter(|_| text.len() == 32 && hex(text)) {
+            Some(v) => id_is(f, RecordId(v)),
+            None => Box::new(EmptyQuery),
+        },
     }
 }
 

@@ -354,8 +354,13 @@ pub fn is_rare_word(w: &str) -> bool {
 /// index (hashed, sorted and written to the dictionary of its segment). A word longer than
 /// [`MAX_WORD`] is not indexed, so its span keeps its token.
 pub fn needs_compound(text: &str, span: Chunk) -> bool {
+    words_need_compound(text, words(text, span))
+}
+
+/// [`needs_compound`] of the span with these words.
+fn words_need_compound(text: &str, words: impl IntoIterator<Item = (usize, usize)>) -> bool {
     let mut rare = false;
-    for (a, b) in words(text, span) {
+    for (a, b) in words {
         if b - a > MAX_WORD {
             return true;
         }
@@ -378,16 +383,23 @@ fn tokenize_at(text: &str, out: &mut TokenBuf, first_position: usize, base: usiz
         }
         compounds.clear();
         if word_spans.len() > 1 {
-            if needs_compound(text, chunk) {
+            if words_need_compound(text, word_spans.iter().copied()) {
                 compounds.push((chunk.from, chunk.to));
             }
-            for part in parts(text, chunk) {
-                let inner = words(text, part).take(2).count();
-                if inner > 1 && needs_compound(text, part) {
-                    compounds.push((part.from, part.to));
+            // A chunk without a separator is its only part, and one without a dot has no dotted run:
+            // most chunks skip both scans.
+            let span = &text.as_bytes()[chunk.from..chunk.to];
+            if span.iter().any(|&b| is_part_separator(char::from(b))) {
+                for part in parts(text, chunk) {
+                    let inner = words(text, part).take(2).count();
+                    if inner > 1 && needs_compound(text, part) {
+                        compounds.push((part.from, part.to));
+                    }
                 }
             }
-            compounds.extend(dotted_runs(text, chunk).map(|c| (c.from, c.to)));
+            if span.contains(&b'.') {
+                compounds.extend(dotted_runs(text, chunk).map(|c| (c.from, c.to)));
+            }
             // In start order; the same span found twice is emitted once.
             compounds.sort_unstable();
             compounds.dedup();
@@ -574,6 +586,42 @@ mod tests {
                 proptest::prop_assert_eq!(x, y, "{:?}", s);
                 if x.is_none() {
                     break;
+                }
+            }
+        }
+    }
+
+    /// The compounds of a chunk as every scan finds them, without the shortcuts of `tokenize_at`.
+    fn compounds_of_every_scan(text: &str, chunk: Chunk) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        if words(text, chunk).count() > 1 {
+            if needs_compound(text, chunk) {
+                out.push((chunk.from, chunk.to));
+            }
+            for part in parts(text, chunk) {
+                if words(text, part).count() > 1 && needs_compound(text, part) {
+                    out.push((part.from, part.to));
+                }
+            }
+            out.extend(dotted_runs(text, chunk).map(|c| (c.from, c.to)));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|(f, t)| t - f <= MAX_COMPOUND);
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Skipping the part and dotted-run scans of chunks without `:/@` or `.` loses no compound token.
+        #[test]
+        fn shortcuts_keep_every_compound(s in "([a-z0-9]{1,12}[ .:/@_=é-]){0,12}") {
+            let mut out = TokenBuf::default();
+            tokenize_into(&s, &mut out);
+            let got: Vec<(usize, usize)> = out.as_slice().iter().map(|t| (t.offset_from, t.offset_to)).collect();
+            for chunk in chunks(&s) {
+                for c in compounds_of_every_scan(&s, chunk) {
+                    proptest::prop_assert!(got.contains(&c), "{:?} of {:?}", &s[c.0..c.1], s);
                 }
             }
         }

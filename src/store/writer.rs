@@ -16,7 +16,8 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use tantivy::{IndexWriter, TantivyDocument, TantivyError, Term};
 
 use super::manifest::{Manifest, Progress};
-use super::{Result, Store, StoreError};
+use super::{Fields, Result, Store, StoreError};
+use crate::model::RecordId;
 
 /// How soon after its first document the writer commits for the first time.
 pub const FIRST_COMMIT: Duration = Duration::from_millis(400);
@@ -70,8 +71,12 @@ pub enum WriteOp {
     /// New documents and, for a file, how far it is ingested once they are in: the two
     /// travel together so that a commit can never separate them.
     Add(Vec<TantivyDocument>, Option<Progress>),
-    /// Documents that replace any earlier one with the same `id` (sources without a manifest).
+    /// Documents that replace any earlier one with the same `id` (sources without a manifest): the id is
+    /// indexed on them (`upsert_id`), so that the next version finds this one by its term.
     Upsert(Vec<(String, TantivyDocument)>),
+    /// Documents that replace one stored by `Add` with the same id (the record where an earlier ingest of a
+    /// file stopped, maybe before its line was complete): found by the id column, a scan, so only for a few.
+    Replace(Vec<(RecordId, TantivyDocument)>),
     /// Deletes every document matching the query (retention).
     DeleteQuery(Box<dyn tantivy::query::Query>),
     Commit(Sender<Result<u64>>),
@@ -107,12 +112,12 @@ impl WriterHandle {
         policy.set_del_docs_ratio_before_merge(0.3);
         writer.set_merge_policy(Box::new(policy));
         let manifest = store.manifest()?;
-        let id_field = store.fields.id;
+        let fields = store.fields;
         // Few batches in flight: enough to keep the indexing threads busy, bounded in memory.
         let (tx, rx) = bounded::<WriteOp>(4);
         let thread = std::thread::Builder::new()
             .name("firewatch-index-writer".into())
-            .spawn(move || run(writer, rx, manifest, id_field, cfg))
+            .spawn(move || run(writer, rx, manifest, fields, cfg))
             .map_err(|e| StoreError::WriterGone(e.to_string()))?;
         Ok(WriterHandle { tx: Some(tx), thread: Some(thread) })
     }
@@ -169,7 +174,7 @@ fn run(
     mut writer: IndexWriter,
     rx: Receiver<WriteOp>,
     mut manifest: Manifest,
-    id_field: tantivy::schema::Field,
+    fields: Fields,
     cfg: WriterConfig,
 ) -> Result<WriterStats> {
     let mut stats = WriterStats::default();
@@ -200,7 +205,7 @@ fn run(
                 }
                 continue;
             }
-            Some(op) => pending += apply(&mut writer, &mut manifest, &mut stats, id_field, op)?,
+            Some(op) => pending += apply(&mut writer, &mut manifest, &mut stats, &fields, op)?,
             None => {}
         }
         if pending > 0 && pending_since.is_none() {
@@ -226,7 +231,7 @@ fn apply(
     writer: &mut IndexWriter,
     manifest: &mut Manifest,
     stats: &mut WriterStats,
-    id_field: tantivy::schema::Field,
+    fields: &Fields,
     op: WriteOp,
 ) -> Result<u64> {
     let mut pending = 0u64;
@@ -245,8 +250,17 @@ fn apply(
         WriteOp::Upsert(docs) => {
             pending += docs.len() as u64;
             stats.docs += docs.len() as u64;
+            for (id, mut d) in docs {
+                writer.delete_term(Term::from_field_text(fields.upsert_id, &id));
+                d.add_text(fields.upsert_id, id);
+                writer.add_document(d)?;
+            }
+        }
+        WriteOp::Replace(docs) => {
+            pending += docs.len() as u64;
+            stats.docs += docs.len() as u64;
             for (id, d) in docs {
-                writer.delete_term(Term::from_field_text(id_field, &id));
+                writer.delete_query(super::query::id_is(fields, id))?;
                 writer.add_document(d)?;
             }
         }
@@ -262,11 +276,16 @@ fn apply(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::model::{LogRecord, Severity};
+    use crate::store::docs::log_doc;
+    use crate::store::search::{search, SearchRequest};
 
     fn doc(f: &super::super::Fields, i: u64) -> TantivyDocument {
         let mut d = TantivyDocument::default();
-        d.add_text(f.id, format!("{i:032x}"));
+        d.add_ip_addr(f.id, std::net::Ipv6Addr::from(u128::from(i)));
         d.add_text(f.text, format!("record number{i}"));
         d.add_date(f.timestamp, tantivy::DateTime::from_timestamp_secs(i as i64));
         d
@@ -288,6 +307,65 @@ mod tests {
         let tight = WriterConfig { commit_interval: Duration::from_millis(100), commit_docs: 10, ..Default::default() };
         let s = Schedule::new(&tight);
         assert_eq!((s.interval, s.docs), (Duration::from_millis(100), 10));
+    }
+
+    fn record(id: u128, body: &str) -> LogRecord {
+        LogRecord {
+            id: RecordId(id),
+            timestamp: chrono::DateTime::from_timestamp(1_700_000_000 + (id % 1000) as i64, 0).unwrap(),
+            severity: Severity::Info,
+            body: body.into(),
+            time_span: None,
+            resource: Arc::default(),
+            trace_id: None,
+            span_id: None,
+            attributes: serde_json::Map::new(),
+        }
+    }
+
+    fn find(store: &Store, query: &str) -> Vec<(RecordId, String)> {
+        let reader = store.snapshot().unwrap();
+        let req = SearchRequest { query: query.into(), since: None, until: None, limit: 100 };
+        let hits = search(&store.fields, &reader.searcher(), &req).unwrap().hits;
+        hits.into_iter().map(|h| (h.id, h.body)).collect()
+    }
+
+    /// Ids are not terms: `id:` reads them from their columns, and a record replaced by its id leaves no copy.
+    #[test]
+    fn records_are_found_and_replaced_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let f = store.fields;
+        let writer = WriterHandle::start(&store, WriterConfig::default()).unwrap();
+        let a = 0x0123_4567_89ab_cdef_0011_2233_4455_6677u128;
+        let (b, c) = (a + 1, a ^ (1 << 100));
+        let docs = [(a, "first"), (b, "second"), (c, "third")].map(|(id, body)| log_doc(&f, &record(id, body), None));
+        writer.send(WriteOp::Add(docs.into(), None)).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(find(&store, &format!("id:{a:032x}")), vec![(RecordId(a), "first".to_string())]);
+        assert_eq!(find(&store, &format!("id:{b:032X}")), vec![(RecordId(b), "second".to_string())]);
+        // Prefixes within the low half, within the high half, and none.
+        assert_eq!(find(&store, "id:0123456789abcdef00112233445566*").len(), 2);
+        assert_eq!(find(&store, "id:01234567*").len(), 2);
+        assert_eq!(find(&store, "id:0123*").len(), 3);
+        assert_eq!(find(&store, "id:*").len(), 3);
+        // Not a whole id, not hex.
+        assert!(find(&store, "id:0123").is_empty());
+        assert!(find(&store, "id:xyz").is_empty());
+
+        // The record where an earlier ingest stopped, read again whole.
+        let again = log_doc(&f, &record(b, "second, complete"), None);
+        writer.send(WriteOp::Replace(vec![(RecordId(b), again)])).unwrap();
+        // A record of a source without a manifest, sent twice.
+        for body in ["v1", "v2"] {
+            let doc = log_doc(&f, &record(9, body), None);
+            writer.send(WriteOp::Upsert(vec![(RecordId(9).to_string(), doc)])).unwrap();
+            writer.commit().unwrap();
+        }
+        assert_eq!(find(&store, &format!("id:{b:032x}")), vec![(RecordId(b), "second, complete".to_string())]);
+        assert_eq!(find(&store, &format!("id:{:032x}", 9)), vec![(RecordId(9), "v2".to_string())]);
+        assert_eq!(find(&store, "id:*").len(), 4);
+        writer.finish().unwrap();
     }
 
     /// A search beside a long ingest sees its first records within about a second, not after the configured interval.
