@@ -13,6 +13,7 @@ pub mod search;
 pub mod state;
 pub mod templates;
 pub mod tokenizer;
+pub mod upgrade;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -84,24 +85,47 @@ pub fn generation(data_dir: &Path) -> u64 {
 }
 
 impl Store {
-    /// Opens the index under `data_dir`, creating it when missing.
+    /// Opens the index under `data_dir`, creating it when missing; an index of format 1 is upgraded first.
     pub fn open(data_dir: &Path) -> Result<Self> {
+        upgrade::recover(data_dir)?;
+        let (index, fields) = match Self::open_index(data_dir)? {
+            Some(current) => current,
+            None => {
+                if let Some(u) = upgrade::upgrade(data_dir)? {
+                    tracing::warn!(
+                        "upgraded the index in {} to format {}: {} records in {:.1} s",
+                        data_dir.display(),
+                        schema::SCHEMA_VERSION,
+                        u.records,
+                        u.seconds
+                    );
+                }
+                Self::open_index(data_dir)?.ok_or_else(|| StoreError::Incompatible { dir: data_dir.join(INDEX_DIR) })?
+            }
+        };
+        index.tokenizers().register(tokenizer::NAME, tokenizer::FwTokenizer::default());
+        Ok(Store { dir: data_dir.to_path_buf(), index, fields })
+    }
+
+    /// The index in the current format (created when missing), or `None` for one of format 1.
+    fn open_index(data_dir: &Path) -> Result<Option<(Index, Fields)>> {
         let dir = data_dir.join(INDEX_DIR);
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Create { dir: dir.clone(), source })?;
         let (schema, fields) = schema::build();
         let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt { dir: dir.clone(), reason: e.to_string() };
         let mmap = MmapDirectory::open(&dir).map_err(|e| corrupt(&e))?;
-        let index = if dir.join(INDEX_META).exists() {
-            let index = Index::open(mmap).map_err(|e| corrupt(&e))?;
-            if index.schema() != schema {
-                return Err(StoreError::Incompatible { dir });
-            }
-            index
+        if !dir.join(INDEX_META).exists() {
+            let index = Index::create(mmap, schema, tantivy::IndexSettings::default()).map_err(|e| corrupt(&e))?;
+            return Ok(Some((index, fields)));
+        }
+        let index = Index::open(mmap).map_err(|e| corrupt(&e))?;
+        if index.schema() == schema {
+            Ok(Some((index, fields)))
+        } else if upgrade::is_format1(&index.schema()) {
+            Ok(None)
         } else {
-            Index::create(mmap, schema, tantivy::IndexSettings::default()).map_err(|e| corrupt(&e))?
-        };
-        index.tokenizers().register(tokenizer::NAME, tokenizer::FwTokenizer::default());
-        Ok(Store { dir: data_dir.to_path_buf(), index, fields })
+            Err(StoreError::Incompatible { dir })
+        }
     }
 
     pub fn index_dir(&self) -> PathBuf {

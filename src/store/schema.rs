@@ -2,7 +2,7 @@
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions,
+    TextOptions, FAST, STORED, STRING,
 };
 
 use super::tokenizer;
@@ -85,4 +85,37 @@ pub fn build() -> (Schema, Fields) {
         attributes_json: b.add_text_field("attributes_json", TextOptions::default().set_stored()),
     };
     (b.build(), fields)
+}
+
+/// The schema of format 1 (before [`SCHEMA_VERSION`] 2), which `store::upgrade` recognises and rewrites: the id
+/// as a hex term, the timestamp indexed, exact fields with fast columns and norms.
+pub fn build_v1() -> Schema {
+    let mut b = Schema::builder();
+    let raw_fast = STRING | STORED | FAST;
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            .set_fieldnorms(false),
+    );
+    let date =
+        DateOptions::default().set_indexed().set_fast().set_stored().set_precision(DateTimePrecision::Nanoseconds);
+    let num = NumericOptions::default().set_fast().set_stored();
+    b.add_text_field("id", STRING | STORED);
+    b.add_text_field("kind", raw_fast.clone());
+    b.add_date_field("timestamp", date);
+    b.add_text_field("severity", raw_fast.clone());
+    b.add_u64_field("severity_number", num.clone());
+    b.add_text_field("service", raw_fast.clone());
+    b.add_text_field("region", raw_fast.clone());
+    b.add_text_field("host", raw_fast);
+    b.add_text_field("body", STORED);
+    b.add_text_field("text", text);
+    b.add_text_field("trace_id", STRING | STORED);
+    b.add_text_field("span_id", STRING | STORED);
+    b.add_text_field("parent_span_id", STRING | STORED);
+    b.add_u64_field("duration_us", num.clone());
+    b.add_u64_field("template_id", num);
+    b.add_text_field("attributes_json", STORED);
+    b.build()
 }
