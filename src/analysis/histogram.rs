@@ -294,6 +294,10 @@ impl Pairs {
 }
 
 #[cfg(test)]
+#[path = "histogram_otlp_tests.rs"]
+mod otlp_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::series::minute_means;
