@@ -1,43 +1,9 @@
 //! OTLP histograms decoded and read back as series: the decoder's buckets and the analysis' quantiles together.
 //! Here rather than beside the decoder, since `sources` must not depend on `analysis`.
 
-use chrono::Utc;
-
 use crate::analysis::series::minute_means;
-use crate::model::{MetricPoint, RecordId, Signal};
-use crate::sources::otlp_json::{decode_request, Converter, Decoded, MAX_EXP_BUCKETS};
-
-fn run(line: &str) -> Decoded {
-    let mut n = 0u128;
-    let mut next = || {
-        n += 1;
-        RecordId(n)
-    };
-    let mut conv = Converter { now: Utc::now(), next_id: &mut next };
-    decode_request(&serde_json::from_str(line).unwrap(), &mut conv)
-}
-
-fn metrics_of(d: &Decoded) -> Vec<MetricPoint> {
-    d.signals
-        .iter()
-        .filter_map(|s| match s {
-            Signal::Metric(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn request(minute: i64, metric: serde_json::Value) -> String {
-    serde_json::json!({"resourceMetrics": [{
-        "resource": {"attributes": [
-            {"key": "service.name", "value": {"stringValue": "cart"}},
-            {"key": "host.name", "value": {"stringValue": "cart-1"}},
-        ]},
-        "scopeMetrics": [{"metrics": [metric]}],
-    }]})
-    .to_string()
-    .replace("MINUTE", &((1_763_650_800 + minute * 60) * 1_000_000_000).to_string())
-}
+use crate::sources::otlp_json::tests::{metrics_of, request, run};
+use crate::sources::otlp_json::MAX_EXP_BUCKETS;
 
 #[test]
 fn a_cumulative_histogram_decoded_gives_a_p99_that_jumps_with_latency() {

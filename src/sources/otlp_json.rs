@@ -434,10 +434,11 @@ pub fn decode_request(obj: &Value, conv: &mut Converter<'_>) -> Decoded {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn run(line: &str) -> Decoded {
+    /// Decodes one OTLP/JSON request line, ids counted from 1.
+    pub(crate) fn run(line: &str) -> Decoded {
         let mut n = 0u128;
         let mut next = || {
             n += 1;
@@ -501,7 +502,7 @@ mod tests {
         let Signal::Metric(m) = &d.signals[2] else { panic!("not a metric") };
         assert!(m.timestamp >= before && m.timestamp <= Utc::now(), "{}", m.timestamp);
     }
-    fn metrics_of(d: &Decoded) -> Vec<MetricPoint> {
+    pub(crate) fn metrics_of(d: &Decoded) -> Vec<MetricPoint> {
         d.signals
             .iter()
             .filter_map(|s| match s {
@@ -511,7 +512,8 @@ mod tests {
             .collect()
     }
 
-    fn request(minute: i64, metric: serde_json::Value) -> String {
+    /// A metrics request from `cart` on host `cart-1` holding `metric`, its `MINUTE` set that many minutes in.
+    pub(crate) fn request(minute: i64, metric: serde_json::Value) -> String {
         serde_json::json!({"resourceMetrics": [{
             "resource": {"attributes": [
                 {"key": "service.name", "value": {"stringValue": "cart"}},
