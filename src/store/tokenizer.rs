@@ -628,6 +628,18 @@ mod tests {
     }
 
     #[test]
+    fn a_dotted_run_after_digits_keeps_its_compound() {
+        // The case the property above found while the dot check was switched off.
+        let s = "0aa00a0aaa.0 ";
+        let mut out = TokenBuf::default();
+        tokenize_into(s, &mut out);
+        let got: Vec<(usize, usize)> = out.as_slice().iter().map(|t| (t.offset_from, t.offset_to)).collect();
+        let want: Vec<(usize, usize)> = chunks(s).flat_map(|c| compounds_of_every_scan(s, c)).collect();
+        assert!(!want.is_empty());
+        assert!(want.iter().all(|c| got.contains(c)), "{want:?} in {got:?}");
+    }
+
+    #[test]
     fn long_blobs_only_take_positions() {
         let blob = "a".repeat(200);
         let t = toks(&format!("x {blob} y"));
