@@ -251,18 +251,25 @@ fn pick_incident<'a>(interp: &Interpretation, analysis: &'a Analysis) -> Option<
 }
 
 /// Whether the service asked about felt something, so that an incident elsewhere can explain it.
-fn symptom_felt(interp: &Interpretation, analysis: &Analysis, incident: Option<&Incident>) -> bool {
+/// The deviations of the services asked about themselves, in the regions asked about, that began from half an
+/// hour before the window to its end: the symptom as it was felt.
+fn own_signals<'a>(interp: &Interpretation, analysis: &'a Analysis) -> Vec<&'a rca::Signal> {
     let (start, end) = (interp.window.start, interp.window.end);
-    let topo = &analysis.topology;
-    // An incident elsewhere explains the service asked about only if that service felt
-    // something: a deviation of its own in the window. A flapping alert on a callee does
-    // not make a healthy frontend slow.
-    let own: Vec<&rca::Signal> = interp
+    interp
         .services
         .iter()
         .flat_map(|s| analysis.signals.of(s))
         .filter(|g| g.onset >= start - Duration::minutes(30) && g.onset <= end && in_regions(g, &interp.regions))
-        .collect();
+        .collect()
+}
+
+fn symptom_felt(interp: &Interpretation, analysis: &Analysis, incident: Option<&Incident>) -> bool {
+    let start = interp.window.start;
+    let topo = &analysis.topology;
+    // An incident elsewhere explains the service asked about only if that service felt
+    // something: a deviation of its own in the window. A flapping alert on a callee does
+    // not make a healthy frontend slow.
+    let own = own_signals(interp, analysis);
     // Or when the incident's cause is something it calls: its own metrics may be too coarse to show a share of
     // failing requests, but the chain is in the traces.
     let behind = incident.and_then(|i| i.root_cause.as_ref()).is_some_and(|rc| {
@@ -278,13 +285,7 @@ fn felt_regions(interp: &Interpretation, analysis: &Analysis) -> Vec<String> {
     if !interp.regions.is_empty() {
         return Vec::new();
     }
-    let (start, end) = (interp.window.start, interp.window.end);
-    let own: Vec<&rca::Signal> = interp
-        .services
-        .iter()
-        .flat_map(|s| analysis.signals.of(s))
-        .filter(|g| g.onset >= start - Duration::minutes(30) && g.onset <= end)
-        .collect();
+    let own = own_signals(interp, analysis);
     let mut regions: Vec<String> = own.iter().filter_map(|g| g.region.clone()).collect();
     if regions.len() < own.len() {
         return Vec::new();
