@@ -577,15 +577,15 @@ pub fn describe(s: &Signal) -> String {
 }
 
 /// The anomalous candidates of an incident and their live signals, strongest first: signals of the incident's
-/// services and everything they call that began in the window and were still on when the incident surged (see
-/// [`AlertGroup::surge`]).
+/// services and everything they call that began in the window and were still on when the incident surged at
+/// `start` (see [`AlertGroup::surge`]).
 fn active_signals(
     group: &AlertGroup,
+    start: DateTime<Utc>,
     signals: &Signals,
     topo: &Topology,
     cfg: &RcaConfig,
 ) -> BTreeMap<String, Vec<Signal>> {
-    let start = group.surge(cfg.lookahead);
     let (lo, hi) = (start - cfg.lookback, start + cfg.lookahead);
     let mut pool: BTreeSet<String> = group.services.clone();
     for s in &group.services {
@@ -710,11 +710,12 @@ impl RankContext<'_> {
 
 /// Ranks the suspects of one incident.
 pub fn rank(group: &AlertGroup, alerts: &[Alert], signals: &Signals, topo: &Topology, cfg: &RcaConfig) -> Ranking {
-    let active = active_signals(group, signals, topo, cfg);
+    let start = group.surge(cfg.lookahead);
+    let active = active_signals(group, start, signals, topo, cfg);
     let earliest = active.values().filter_map(|s| onset_of(s)).min();
     let alerted: BTreeSet<String> =
         group.alerts.iter().filter_map(|&i| alerts[i].service.as_deref().map(str::to_ascii_lowercase)).collect();
-    let hi = group.surge(cfg.lookahead) + cfg.lookahead;
+    let hi = start + cfg.lookahead;
     let ctx = RankContext { signals, topo, cfg, active, earliest, alerted, hi };
     let mut candidates: Vec<Candidate> = ctx.active.iter().filter_map(|(svc, sigs)| ctx.candidate(svc, sigs)).collect();
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.onset.cmp(&b.onset)).then(a.service.cmp(&b.service)));
