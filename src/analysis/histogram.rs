@@ -302,23 +302,13 @@ mod tests {
     use super::*;
     use crate::analysis::series::minute_means;
     use crate::model::MetricKind;
-    use chrono::DateTime;
 
+    /// The series tests' point, of service `cart` and with a unit.
     fn point(name: &str, unit: &str, kind: MetricKind, host: &str, secs: i64, value: f64) -> MetricPoint {
-        let labels = [("service", "cart"), ("region", "eu"), ("host", host)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        MetricPoint {
-            name: name.into(),
-            unit: unit.into(),
-            kind,
-            timestamp: DateTime::from_timestamp(secs, 0).unwrap_or_default(),
-            value,
-            count: None,
-            sum: None,
-            labels,
-        }
+        let mut p = crate::analysis::series::tests::point(name, kind, host, secs, value);
+        p.unit = unit.into();
+        p.labels.insert("service".into(), "cart".into());
+        p
     }
 
     fn key(name: &str) -> SeriesKey {

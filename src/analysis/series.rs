@@ -279,11 +279,12 @@ pub fn silences(metrics: &[MetricPoint], min_minutes: i64) -> BTreeMap<(String, 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use chrono::DateTime;
 
-    fn point(name: &str, kind: MetricKind, host: &str, secs: i64, value: f64) -> MetricPoint {
+    /// A point of service `cache` in region `eu`, without a unit.
+    pub(in crate::analysis) fn point(name: &str, kind: MetricKind, host: &str, secs: i64, value: f64) -> MetricPoint {
         let labels = [("service", "cache"), ("region", "eu"), ("host", host)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
