@@ -27,10 +27,16 @@ pub fn to_seconds(unit: &str, name: &str) -> f64 {
         "h" => return 3600.0,
         _ => {}
     }
-    let n = name.to_ascii_lowercase();
+    // Read for every metric point: matched in place, without lowercasing or formatting a copy of the name.
+    let n = name.as_bytes();
+    let names_it = |w: &str| {
+        let w = w.as_bytes();
+        (0..(n.len() + 1).saturating_sub(w.len()))
+            .any(|i| n[i..i + w.len()].eq_ignore_ascii_case(w) && matches!(n.get(i + w.len()), None | Some(b'_')))
+    };
     [("_milliseconds", 1e-3), ("_microseconds", 1e-6), ("_nanoseconds", 1e-9)]
         .iter()
-        .find(|(w, _)| n.ends_with(w) || n.contains(&format!("{w}_")))
+        .find(|(w, _)| names_it(w))
         .map_or(1.0, |(_, f)| *f)
 }
 
@@ -325,6 +331,8 @@ mod tests {
             ("min", "job.duration", 60.0),
             ("", "jvm_gc_pause_milliseconds", 1e-3),
             ("", "request_latency_milliseconds_sum", 1e-3),
+            ("", "Request_Latency_MILLISECONDS", 1e-3),
+            ("", "queue_millisecondsish", 1.0),
             ("", "http_server_requests_seconds_sum", 1.0),
             ("By", "process.memory.usage", 1.0),
             ("1", "request.error.ratio", 1.0),
