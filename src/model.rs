@@ -272,6 +272,18 @@ impl SpanKind {
         }
     }
 
+    /// The kind [`SpanKind::as_str`] names (as stored in a span's `span.kind` attribute); unspecified otherwise.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "internal" => SpanKind::Internal,
+            "server" => SpanKind::Server,
+            "client" => SpanKind::Client,
+            "producer" => SpanKind::Producer,
+            "consumer" => SpanKind::Consumer,
+            _ => SpanKind::Unspecified,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SpanKind::Unspecified => "unspecified",
@@ -571,6 +583,15 @@ pub enum Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_kind_is_read_back_from_its_name() {
+        for n in 0..=5 {
+            let kind = SpanKind::from_otlp(n);
+            assert_eq!(SpanKind::from_name(kind.as_str()), kind);
+        }
+        assert_eq!(SpanKind::from_name("Server"), SpanKind::Unspecified);
+    }
 
     #[test]
     fn fingerprint_matches_alertmanager() {

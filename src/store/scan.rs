@@ -57,14 +57,7 @@ pub fn records(
         let id = hit.id;
         if hit.kind == RecordKind::Span {
             let attr = |k: &str| hit.attributes.get(k).and_then(Value::as_str).unwrap_or("");
-            let kind = match attr("span.kind") {
-                "server" => SpanKind::Server,
-                "client" => SpanKind::Client,
-                "producer" => SpanKind::Producer,
-                "consumer" => SpanKind::Consumer,
-                "internal" => SpanKind::Internal,
-                _ => SpanKind::Unspecified,
-            };
+            let kind = SpanKind::from_name(attr("span.kind"));
             let error = attr("span.status") == "error";
             let parent = doc.get_first(f.parent_span_id).and_then(|v| v.as_str().map(str::to_string));
             spans.push(Span {

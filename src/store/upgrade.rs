@@ -224,7 +224,8 @@ fn to_current(f: &Fields, old: &OldFields, doc: &TantivyDocument) -> (RecordId, 
     let body = text(old.body).unwrap_or_default();
     let doc = if text(old.kind).as_deref() == Some("span") {
         let duration = u64_of(old.duration_us).unwrap_or(0);
-        let kind = attributes.get("span.kind").and_then(Value::as_str).map_or(SpanKind::Unspecified, span_kind);
+        let kind =
+            attributes.get("span.kind").and_then(Value::as_str).map_or(SpanKind::Unspecified, SpanKind::from_name);
         let span = Span {
             id,
             trace_id: text(old.trace_id).unwrap_or_default(),
@@ -257,10 +258,6 @@ fn to_current(f: &Fields, old: &OldFields, doc: &TantivyDocument) -> (RecordId, 
         log_doc(f, &record, template)
     };
     (id, doc)
-}
-
-fn span_kind(name: &str) -> SpanKind {
-    (0..=5).map(SpanKind::from_otlp).find(|k| k.as_str() == name).unwrap_or(SpanKind::Unspecified)
 }
 
 /// Where the record's own time stands in its body, left out of the indexed words as ingest left it out. Not
