@@ -127,3 +127,18 @@ fn logs_go_to_the_state_dir_and_v_and_q_set_what_stderr_shows() {
     );
     assert!(!fw.data_dir().join("firewatch.log").exists(), "no log file in the data dir any more");
 }
+
+/// On Linux the binary is linked at a fixed address (build.rs), so it starts without
+/// relocating its read-only data; `FIREWATCH_PIE=1` at build time keeps it position-independent.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_needs_no_relocation_at_start() {
+    if option_env!("FIREWATCH_PIE").is_some() {
+        eprintln!("skipped: built with FIREWATCH_PIE");
+        return;
+    }
+    let elf = std::fs::read(env!("CARGO_BIN_EXE_firewatch")).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    const ET_EXEC: u16 = 2;
+    assert_eq!(u16::from_le_bytes([elf[16], elf[17]]), ET_EXEC, "the binary is position-independent");
+}
