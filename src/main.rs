@@ -12,6 +12,7 @@ use firewatch::sanitize::{self, terminal_safe};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_transparent_huge_pages();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -36,6 +37,19 @@ fn main() -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Gives mimalloc ordinary 4 KB pages. With transparent huge pages its first touch of each
+/// 2 MB of heap zeroes all of it: five times in a whole-process search, a fifth of that
+/// search's time, while ingest ran no faster with them (`/usr/bin/time` on 200 MB: 7.0-7.5 s
+/// either way) and held 20 MB more. This is what `MIMALLOC_ALLOW_THP=0` does, set here
+/// because mimalloc reads its options before `main`. Processes started from here inherit it.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
