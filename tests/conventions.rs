@@ -128,6 +128,17 @@ fn logs_go_to_the_state_dir_and_v_and_q_set_what_stderr_shows() {
     assert!(!fw.data_dir().join("firewatch.log").exists(), "no log file in the data dir any more");
 }
 
+/// A command that logs nothing (a search) opens no log file: opening it, pruning old ones and
+/// starting the writer's thread was a seventh of a whole-process search.
+#[test]
+fn a_search_that_logs_nothing_opens_no_log_file() {
+    let fw = Fw::new();
+    let state = fw.dir.path().join("state");
+    let out = fw.command().env("XDG_STATE_HOME", &state).args(["search", "anything"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!state.join("firewatch").exists(), "a log dir was made for a search that logged nothing");
+}
+
 /// On Linux the binary is linked at a fixed address (build.rs), so it starts without
 /// relocating its read-only data; `FIREWATCH_PIE=1` at build time keeps it position-independent.
 #[cfg(target_os = "linux")]

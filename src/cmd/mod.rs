@@ -17,9 +17,11 @@ pub mod waiting;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use crate::cli::{Cli, Command, Verbosity};
 use crate::config::Config;
+use crate::engine::logfile::{LazyLogFile, LogFlush};
 pub use crate::engine::{config_dir, default_config_path, default_data_dir, log_dir, Engine};
 
 /// Where diagnostics go besides the log file.
@@ -39,9 +41,6 @@ impl Diagnostics {
     }
 }
 
-/// How many daily log files are kept.
-pub const LOG_FILES_KEPT: usize = 7;
-
 /// The engine over `data_dir` with the config at `config_path` (else the user's, else the
 /// defaults), logging as `diagnostics` says.
 pub fn open(data_dir: PathBuf, config_path: Option<&Path>, diagnostics: Diagnostics) -> anyhow::Result<Engine> {
@@ -49,8 +48,8 @@ pub fn open(data_dir: PathBuf, config_path: Option<&Path>, diagnostics: Diagnost
     let config = Config::load(config_path.or(default.as_deref()))?;
     let verbosity = diagnostics.verbosity();
     let engine = Engine::new(data_dir, config, verbosity)?;
-    let guard = init_logging(&log_dir(&engine.data_dir), &engine.config.log.level, diagnostics);
-    Ok(engine.with_log_guard(guard))
+    let flush = init_logging(&log_dir(&engine.data_dir), &engine.config.log.level, diagnostics);
+    Ok(engine.with_log_flush(flush))
 }
 
 /// The filter: `FIREWATCH_LOG` wins, then `RUST_LOG`, then the config's `[log] level`
@@ -74,13 +73,8 @@ fn log_filter(level: &str, verbosity: Verbosity) -> tracing_subscriber::EnvFilte
 /// Diagnostics go to a daily file in the state dir (7 kept), so the terminal belongs to
 /// the output; warnings also go to stderr when it is a terminal, and with -v whatever -v
 /// asked for. A log file that cannot be opened only costs diagnostics.
-fn init_logging(
-    dir: &Path,
-    level: &str,
-    diagnostics: Diagnostics,
-) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+fn init_logging(dir: &Path, level: &str, diagnostics: Diagnostics) -> Option<LogFlush> {
     use std::io::IsTerminal;
-    use tracing_appender::rolling::{Builder, Rotation};
     use tracing_subscriber::filter::LevelFilter;
     use tracing_subscriber::prelude::*;
 
@@ -99,24 +93,11 @@ fn init_logging(
             .with_writer(waiting::stderr_for_log)
             .with_filter(l)
     });
-    let file = std::fs::create_dir_all(dir).ok().and_then(|()| {
-        Builder::new()
-            .rotation(Rotation::DAILY)
-            .filename_prefix("firewatch")
-            .filename_suffix("log")
-            .max_log_files(LOG_FILES_KEPT)
-            .build(dir)
-            .ok()
-    });
-    let (to_file, guard) = match file {
-        Some(f) => {
-            let (writer, guard) = tracing_appender::non_blocking(f);
-            (Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer)), Some(guard))
-        }
-        None => (None, None),
-    };
+    let file = LazyLogFile::new(dir.to_path_buf());
+    let writes = Arc::clone(&file);
+    let to_file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || writes.writer());
     tracing_subscriber::registry().with(log_filter(level, verbosity)).with(to_file).with(to_stderr).try_init().ok()?;
-    guard
+    Some(LogFlush(file))
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -9,6 +9,7 @@
 pub mod ask;
 pub mod audit;
 pub mod ingest;
+pub mod logfile;
 pub mod open;
 pub mod patterns;
 pub mod postmortem;
@@ -32,6 +33,7 @@ pub use crate::store::state::HealthRow;
 use crate::store::state::StateDb;
 use crate::store::writer::WriterConfig;
 use crate::store::{scan, Store};
+use logfile::LogFlush;
 
 /// What every use-case needs: where the data lives, the effective configuration, and how
 /// much the front end says on stderr.
@@ -42,7 +44,7 @@ pub struct Engine {
     pub quiet: bool,
     pub verbosity: Verbosity,
     /// Keeps the log file writer flushing until the command ends.
-    log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+    log_flush: Option<LogFlush>,
 }
 
 fn project_dirs() -> Option<ProjectDirs> {
@@ -97,12 +99,12 @@ impl Engine {
     /// An engine over `data_dir` (created if missing) with `config`; no logging set up.
     pub fn new(data_dir: PathBuf, config: Config, verbosity: Verbosity) -> anyhow::Result<Engine> {
         std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        Ok(Engine { data_dir, config, quiet: verbosity == Verbosity::Quiet, verbosity, log_guard: None })
+        Ok(Engine { data_dir, config, quiet: verbosity == Verbosity::Quiet, verbosity, log_flush: None })
     }
 
-    /// Keeps the log writer's guard as long as the engine lives.
-    pub fn with_log_guard(mut self, guard: Option<tracing_appender::non_blocking::WorkerGuard>) -> Engine {
-        self.log_guard = guard;
+    /// Flushes the log file when the engine ends.
+    pub fn with_log_flush(mut self, flush: Option<LogFlush>) -> Engine {
+        self.log_flush = flush;
         self
     }
 
