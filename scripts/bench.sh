@@ -88,13 +88,14 @@ printf '%-34s %12.2f %12.2f %9.2fx\n' "first hit, id on line 1000" "$FW_EARLY" "
 printf '%-34s %12.2f %12.2f %9.2fx\n' "first hit, rare id 20% into file" "$FW_HIT" "$LNAV_SCREEN" "$(echo "$LNAV_SCREEN / $FW_HIT" | bc -l)"
 rm -rf "$DIR/open-data"
 
-printf '\n%-34s %10s %10s %12s %10s %10s\n' "search" "fw p50 ms" "fw p99 ms" "fw process" "rg ms" "rg/fw"
+printf '\n%-34s %10s %10s %12s %10s %10s %12s\n' "search" "fw p50 ms" "fw p99 ms" "fw process" "rg ms" "rg/fw" "rg/process"
 row() { # label, mode, query, rg command, process command
   local out p50 p99 rgm procm
   out=$(qb "$2" "$3")
   p50=$(echo "$out" | field median_ms); p99=$(echo "$out" | field p99_ms)
   procm=$(proc_ms "$5"); rgm=$(rg_ms "$4")
-  printf '%-34s %10.2f %10.2f %12.1f %10.1f %9.0fx\n' "$1" "$p50" "$p99" "$procm" "$rgm" "$(echo "$rgm / $p50" | bc -l)"
+  printf '%-34s %10.2f %10.2f %12.1f %10.1f %9.0fx %11.1fx\n' "$1" "$p50" "$p99" "$procm" "$rgm" \
+    "$(echo "$rgm / $p50" | bc -l)" "$(echo "$rgm / $procm" | bc -l)"
 }
 row "rare id (newest 100)" "newest:100" "$NEEDLE" "rg -F $NEEDLE $LOG" "$FW --data-dir $DIR/data search -n 100 $NEEDLE"
 row "ip address (newest 100)" "newest:100" "$IP" "rg -Fw $IP $LOG" "$FW --data-dir $DIR/data search -n 100 $IP"
