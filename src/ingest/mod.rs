@@ -224,7 +224,7 @@ impl<'a> Ingestor<'a> {
 
     /// The default service of a file: its name without extension, and without what logrotate adds (`.2`,
     /// `.gz`), so that `app.log`, `app.log.1` and `app.log.2.gz` are one service.
-    fn stem(path: &Path) -> String {
+    pub fn stem(path: &Path) -> String {
         let mut name = path.file_name().and_then(|s| s.to_str()).unwrap_or("stdin");
         for ext in [".gz", ".xz", ".zst"] {
             name = name.strip_suffix(ext).unwrap_or(name);

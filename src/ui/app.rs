@@ -762,10 +762,10 @@ fn add_unindexed(shared: &Shared, query: &str, results: &mut SearchResults) -> a
     results.scanned = Some((scan.total, scan.bytes));
     results.hits.extend(scan.lines.into_iter().map(|l| HitRow {
         timestamp: l.time.unwrap_or_default(),
-        service: "-".into(),
-        severity: crate::model::Severity::Unspecified,
-        body: l.text,
-        trace_id: None,
+        service: l.service,
+        severity: l.severity,
+        body: l.body,
+        trace_id: l.trace_id,
     }));
     results.hits.sort_by_key(|h| std::cmp::Reverse(h.timestamp));
     results.hits.truncate(HITS);

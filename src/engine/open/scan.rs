@@ -11,22 +11,68 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
 
-use crate::sources::timestamp::{self, TsContext};
+use serde_json::Value;
+
+use crate::ingest::Ingestor;
+use crate::model::Severity;
+use crate::sources::jsonlog;
+use crate::sources::plaintext::TextParser;
+use crate::sources::timestamp::TsContext;
 
 /// Bytes read at a time.
 const CHUNK: usize = 8 << 20;
 /// A line longer than this is cut into pieces of it (a match in it is still found).
 const MAX_LINE: usize = 1 << 20;
 
-/// A line of the unindexed part holding the word.
+/// A line of the unindexed part holding the word, read as ingest will read it ([`read_line`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScannedLine {
     pub path: PathBuf,
     /// Where the line starts in the file.
     pub offset: u64,
+    /// The line as it is in the file.
     pub text: String,
     /// The line's own timestamp, when it has one.
     pub time: Option<DateTime<Utc>>,
+    /// The service it names, else the file's (as ingest gives it).
+    pub service: String,
+    pub severity: Severity,
+    /// What its indexed record's body will be: a JSON line's message, else the line.
+    pub body: String,
+    pub trace_id: Option<String>,
+}
+
+/// Reads a line of `path` with the parsers ingest uses for a JSON log line or a text line, so that
+/// its hit shows the service, severity and body it will have once indexed. Container envelopes and
+/// OTLP lines are shown as text.
+pub fn read_line(path: &Path, offset: u64, text: String, ctx: &TsContext) -> ScannedLine {
+    let file_service = || Ingestor::stem(path);
+    let json =
+        text.trim_start().starts_with('{').then(|| serde_json::from_str::<Value>(text.trim())).and_then(Result::ok);
+    if let Some(Value::Object(obj)) = json {
+        let j = jsonlog::parse(obj, ctx);
+        return ScannedLine {
+            path: path.to_path_buf(),
+            offset,
+            time: j.time,
+            service: j.service.unwrap_or_else(file_service),
+            severity: j.severity.unwrap_or(Severity::Unspecified),
+            body: j.body.unwrap_or_default(),
+            trace_id: j.trace_id,
+            text,
+        };
+    }
+    let t = TextParser::default().parse(ctx, &text);
+    ScannedLine {
+        path: path.to_path_buf(),
+        offset,
+        time: t.time,
+        service: t.service.unwrap_or_else(file_service),
+        severity: t.severity,
+        body: t.body.unwrap_or_else(|| text.clone()),
+        trace_id: None,
+        text,
+    }
 }
 
 /// What a scan found: the newest lines (the last in each file), newest first, and how many in all.
@@ -51,11 +97,11 @@ pub fn scan(parts: &[(PathBuf, u64)], word: &str, limit: usize, ctx: &TsContext)
         let (total, bytes) = scan_file(path, *from, &finder, limit, &mut kept, CHUNK)?;
         out.total += total;
         out.bytes += bytes;
-        out.lines.extend(kept.into_iter().rev().map(|(offset, raw)| {
-            let text = String::from_utf8_lossy(&raw).into_owned();
-            let time = timestamp::find(ctx, &text, &mut None).map(|f| f.time);
-            ScannedLine { path: path.clone(), offset, text, time }
-        }));
+        out.lines.extend(
+            kept.into_iter()
+                .rev()
+                .map(|(offset, raw)| read_line(path, offset, String::from_utf8_lossy(&raw).into_owned(), ctx)),
+        );
     }
     // Newest first across files: by the lines' own times, those without one last.
     out.lines.sort_by_key(|l| std::cmp::Reverse(l.time));
@@ -172,6 +218,31 @@ mod tests {
         let rest = scan(&[(p, from)], "req-7f3a", 10, &ctx()).unwrap();
         assert_eq!(rest.total, 2);
         assert_eq!(rest.bytes, text.len() as u64 - from);
+    }
+
+    #[test]
+    fn a_hit_reads_as_its_indexed_record_will() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = concat!(
+            r#"{"ts":"2026-11-23T11:00:00Z","level":"error","service":"payments","msg":"charge failed req-9q","trace_id":"ab12"}"#,
+            "\n",
+            "2026-11-23T11:01:00Z WARN retrying req-9q\n",
+        );
+        let p = file(&dir, "checkout.log.1", text);
+        let found = scan(&[(p, 0)], "req-9q", 5, &ctx()).unwrap();
+        let seen: Vec<_> = found
+            .lines
+            .iter()
+            .map(|l| (l.service.as_str(), l.severity, l.body.as_str(), l.trace_id.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("checkout", Severity::Warn, "2026-11-23T11:01:00Z WARN retrying req-9q", None),
+                ("payments", Severity::Error, "charge failed req-9q", Some("ab12")),
+            ]
+        );
+        assert_eq!(found.lines[1].time, Some(Utc.with_ymd_and_hms(2026, 11, 23, 11, 0, 0).unwrap()));
     }
 
     #[test]
