@@ -12,11 +12,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::ingest::{IngestOptions, IngestProgress, ProgressSink};
 use super::Engine;
 use crate::ingest::walk::{self, Input};
+use crate::sources::timestamp::{self, TsContext};
 
 /// Lines the logs pane holds: a few screens.
 pub const TAIL_LINES: usize = 500;
@@ -178,8 +180,10 @@ fn tail_of(r: &mut (impl Read + Seek), len: u64, n: usize, block: u64, max: u64)
 }
 
 /// The newest `n` lines of `files`: one file's last lines, or, for several, the last lines of
-/// the most recently written ones, each line prefixed with its file's name.
-pub fn tail(files: &[PathBuf], n: usize) -> Vec<String> {
+/// the most recently written ones merged by their timestamps, as lnav merges files (a line
+/// without one keeps its place after the line before it in its file), each line prefixed with
+/// its file's name.
+pub fn tail(files: &[PathBuf], n: usize, ctx: &TsContext) -> Vec<String> {
     if let [one] = files {
         return tail_lines(one, n).unwrap_or_else(|e| vec![format!("cannot read {}: {e}", one.display())]);
     }
@@ -187,17 +191,33 @@ pub fn tail(files: &[PathBuf], n: usize) -> Vec<String> {
     let mut recent: Vec<&PathBuf> = files.iter().collect();
     recent.sort_by_key(|p| mtime(p));
     let skip = recent.len().saturating_sub(TAIL_FILES);
-    let mut lines = Vec::new();
-    for f in &recent[skip..] {
+    // (time, file, line): equal times keep the files' order, then each file's own.
+    let mut lines: Vec<(Option<DateTime<Utc>>, usize, String)> = Vec::new();
+    for (i, f) in recent[skip..].iter().enumerate() {
         let name = display_name(std::slice::from_ref(*f));
         match tail_lines(f, n) {
-            Ok(ls) => lines.extend(ls.into_iter().map(|l| format!("{name}: {l}"))),
-            Err(e) => lines.push(format!("{name}: cannot read: {e}")),
+            Ok(ls) => {
+                let (mut hint, mut last) = (None, None);
+                for l in ls {
+                    last = timestamp::find(ctx, &l, &mut hint).map(|t| t.time).or(last);
+                    lines.push((last, i, format!("{name}: {l}")));
+                }
+            }
+            Err(e) => lines.push((None, i, format!("{name}: cannot read: {e}"))),
         }
     }
+    // A stable sort: lines of one file at one time stay in the file's order.
+    lines.sort_by_key(|(t, i, _)| (*t, *i));
     let extra = lines.len().saturating_sub(n);
     lines.drain(..extra);
-    lines
+    lines.into_iter().map(|(_, _, l)| l).collect()
+}
+
+impl Engine {
+    /// [`tail`], reading naive timestamps in the configured zone.
+    pub fn tail(&self, files: &[PathBuf], n: usize) -> Vec<String> {
+        tail(files, n, &TsContext { now: Utc::now(), zone: self.config.assume_zone() })
+    }
 }
 
 /// How far the background indexing of opened files is, for the status bar and the search.
@@ -389,7 +409,7 @@ impl Engine {
                 continue;
             }
             seen = now;
-            if !sink(OpenEvent::Tail(tail(&opened.files, TAIL_LINES))) {
+            if !sink(OpenEvent::Tail(self.tail(&opened.files, TAIL_LINES))) {
                 break;
             }
             self.index_once(opened, ctl, &sink);

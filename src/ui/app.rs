@@ -169,7 +169,7 @@ pub fn run(engine: Engine, mode: Mode, theme: Option<&str>) -> anyhow::Result<Ex
     }
     if let Mode::Open(opened) = &mode {
         // Read from the end of the files before the first frame: no index is needed for it.
-        let tail = crate::engine::open::tail(&opened.files, crate::engine::open::TAIL_LINES);
+        let tail = shared.engine.tail(&opened.files, crate::engine::open::TAIL_LINES);
         let name = opened.name();
         let following = opened.spool.is_some();
         shared.follow.store(following, Ordering::Relaxed);

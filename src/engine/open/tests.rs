@@ -2,6 +2,11 @@ use std::io::Cursor;
 
 use super::*;
 
+fn ctx() -> TsContext {
+    use chrono::TimeZone as _;
+    TsContext::utc(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap())
+}
+
 fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, content).unwrap();
@@ -94,9 +99,30 @@ fn several_files_show_their_names_newest_written_last() {
     let a = write(tmp.path(), "a.log", b"a1\na2\n");
     std::thread::sleep(Duration::from_millis(20));
     let b = write(tmp.path(), "b.log", b"b1\nb2\n");
-    assert_eq!(tail(&[b.clone(), a.clone()], 3), ["a.log: a2", "b.log: b1", "b.log: b2"]);
+    assert_eq!(tail(&[b.clone(), a.clone()], 3, &ctx()), ["a.log: a2", "b.log: b1", "b.log: b2"]);
     assert_eq!(display_name(&[a.clone(), b]), "2 files");
     assert_eq!(display_name(&[a]), "a.log");
+}
+
+#[test]
+fn several_files_are_merged_by_their_lines_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    let api = write(
+        tmp.path(),
+        "api.log",
+        b"2026-11-23T10:00:01Z INFO a1\n2026-11-23T10:00:04Z ERROR a2\n  at handler.rs:12\n2026-11-23T10:00:06Z INFO a3\n",
+    );
+    let db = write(tmp.path(), "db.log", b"2026-11-23 10:00:02 WARN d1\n2026-11-23 10:00:05 ERROR d2\n");
+    let want = [
+        "api.log: 2026-11-23T10:00:01Z INFO a1",
+        "db.log: 2026-11-23 10:00:02 WARN d1",
+        "api.log: 2026-11-23T10:00:04Z ERROR a2",
+        "api.log:   at handler.rs:12",
+        "db.log: 2026-11-23 10:00:05 ERROR d2",
+        "api.log: 2026-11-23T10:00:06Z INFO a3",
+    ];
+    assert_eq!(tail(&[api.clone(), db.clone()], 10, &ctx()), want);
+    assert_eq!(tail(&[db, api], 2, &ctx()), want[4..]);
 }
 
 #[test]
