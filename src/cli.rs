@@ -422,7 +422,7 @@ pub struct IngestArgs {
     pub json: bool,
 
     /// Then merge the many small segments a large ingest leaves (about 25 s per GB, one core): every later
-    /// `firewatch search` process opens the index faster (18 ms to 7 ms on 1 GB)
+    /// `firewatch search` process opens the index faster (17 ms to 5 ms on 1 GB)
     #[arg(long)]
     pub compact: bool,
 }
