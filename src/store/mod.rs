@@ -31,6 +31,12 @@ pub enum StoreError {
     )]
     Locked { dir: PathBuf },
     #[error(
+        "data dir {dir} is being upgraded to index format {} by another firewatch process (about 2 s per \
+         100 k records); try again when it finishes",
+        schema::SCHEMA_VERSION
+    )]
+    Upgrading { dir: PathBuf },
+    #[error(
         "the index in {dir} cannot be read ({reason}); it may be corrupt: move the directory aside \
          and ingest again, or pass another --data-dir"
     )]

@@ -67,6 +67,10 @@ pub fn upgrade(data_dir: &Path) -> Result<Option<Upgraded>> {
     locking.tokenizers().register(tokenizer::NAME, tokenizer::FwTokenizer::default());
     // The old index's writer lock, held until the swap is done: no other process writes meanwhile.
     let lock: IndexWriter<TantivyDocument> = locking.writer_with_num_threads(1, 32 << 20).map_err(|e| match e {
+        // The lock's holder is building the new index beside the old one: say so, it ends on its own.
+        TantivyError::LockFailure(..) if data_dir.join(UPGRADING_DIR).exists() => {
+            StoreError::Upgrading { dir: data_dir.to_path_buf() }
+        }
         TantivyError::LockFailure(..) => StoreError::Locked { dir: data_dir.to_path_buf() },
         other => StoreError::Index(other),
     })?;
@@ -394,6 +398,11 @@ mod tests {
         let writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 32 << 20).unwrap();
         assert!(matches!(Store::open(dir.path()), Err(StoreError::Locked { .. })));
         assert!(!dir.path().join(UPGRADING_DIR).exists());
+        // While another process builds the new index beside the old one, the error says it is an upgrade.
+        std::fs::create_dir_all(dir.path().join(UPGRADING_DIR)).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::Upgrading { .. }), "{err}");
+        assert!(err.to_string().contains("being upgraded to index format 2"), "{err}");
         drop(writer);
         assert_upgraded(dir.path(), 2);
 
