@@ -26,7 +26,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::keys::Keymap;
 use super::theme::{Depth, Theme};
-use super::{chart, rows, update, Action, HitRow, SearchResults, SourceState, SourceStatus, State, Task};
+use super::{chart, rows, update, Action, SearchResults, SourceState, SourceStatus, State, Task};
 use crate::copilot::agent::AgentEvent;
 use crate::copilot::chat::{ChatEvent, Effect, RequestId};
 use crate::copilot::offline::Answer;
@@ -36,6 +36,9 @@ use crate::engine::open::{OpenControl, OpenEvent, Opened};
 use crate::engine::runbooks::ConfirmedBy;
 use crate::engine::search::SearchIndex;
 use crate::engine::Engine;
+use search::run_search;
+
+mod search;
 
 /// Hits a search brings back; the list shows the newest.
 const HITS: usize = 500;
@@ -703,73 +706,6 @@ async fn ask_llm(
         // The audit log could not record the exchange: no answer is given.
         Err(e) => ChatEvent::LlmFailed { id, error: format!("{e:#}") },
     }
-}
-
-/// A search with its count and a histogram of the hits over the two hours before `now` (or before the newest hit,
-/// when that is older).
-fn run_search(
-    shared: &Shared,
-    query: &str,
-    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<SearchResults> {
-    let t0 = Instant::now();
-    let two_hours = chrono::Duration::hours(2);
-    let index = shared.index()?;
-    let mut found = index.search(query, window, HITS, (now - two_hours, now), BUCKETS)?;
-    // A file from last week: the histogram covers the two hours up to its newest hit, not an empty stretch before now.
-    if let Some(newest) = found.hits.first().map(|h| h.timestamp).filter(|t| *t < now - two_hours) {
-        let end = newest + chrono::Duration::seconds(1);
-        found = index.search(query, window, HITS, (end - two_hours, end), BUCKETS)?;
-    }
-    let hits = found
-        .hits
-        .into_iter()
-        .map(|h| HitRow {
-            timestamp: h.timestamp,
-            service: h.service.unwrap_or_else(|| "-".into()),
-            severity: h.severity,
-            body: h.body,
-            trace_id: h.trace_id.filter(|t| !t.is_empty()),
-        })
-        .collect();
-    let mut results = SearchResults {
-        hits,
-        total: found.total,
-        terms: found.highlights,
-        histogram: found.histogram,
-        span: Some(found.span),
-        millis: 0,
-        fallback: None,
-        scanned: None,
-    };
-    if window.is_none() {
-        add_unindexed(shared, query, &mut results)?;
-    }
-    results.millis = t0.elapsed().as_millis() as u64;
-    Ok(results)
-}
-
-/// While opened files are indexed, a plain word or phrase is also looked for, as typed, in the part not indexed
-/// yet (`Engine::scan_unindexed`), so that an id deep in a large file is found at once.
-fn add_unindexed(shared: &Shared, query: &str, results: &mut SearchResults) -> anyhow::Result<()> {
-    let Some(files) = shared.opened.get() else { return Ok(()) };
-    let Ok(crate::store::query::Node::Term { field: None, text, .. }) = crate::store::query::parse(query) else {
-        return Ok(());
-    };
-    let Some(scan) = shared.engine.scan_unindexed(files, &text, HITS)? else { return Ok(()) };
-    results.total += scan.total;
-    results.scanned = Some((scan.total, scan.bytes));
-    results.hits.extend(scan.lines.into_iter().map(|l| HitRow {
-        timestamp: l.time.unwrap_or_default(),
-        service: l.service,
-        severity: l.severity,
-        body: l.body,
-        trace_id: l.trace_id,
-    }));
-    results.hits.sort_by_key(|h| std::cmp::Reverse(h.timestamp));
-    results.hits.truncate(HITS);
-    Ok(())
 }
 
 fn draw(terminal: &mut Term, state: &State, theme: &Theme, keys: &Keymap) -> anyhow::Result<()> {

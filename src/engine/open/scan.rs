@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::ingest::Ingestor;
 use crate::model::Severity;
 use crate::sources::jsonlog;
 use crate::sources::plaintext::TextParser;
-use crate::sources::timestamp::TsContext;
+use crate::sources::timestamp::{self, TsContext};
 
 /// Bytes read at a time.
 const CHUNK: usize = 8 << 20;
@@ -47,9 +47,7 @@ pub struct ScannedLine {
 /// OTLP lines are shown as text.
 pub fn read_line(path: &Path, offset: u64, text: String, ctx: &TsContext) -> ScannedLine {
     let file_service = || Ingestor::stem(path);
-    let json =
-        text.trim_start().starts_with('{').then(|| serde_json::from_str::<Value>(text.trim())).and_then(Result::ok);
-    if let Some(Value::Object(obj)) = json {
+    if let Some(obj) = json_object(&text) {
         let j = jsonlog::parse(obj, ctx);
         return ScannedLine {
             path: path.to_path_buf(),
@@ -75,6 +73,31 @@ pub fn read_line(path: &Path, offset: u64, text: String, ctx: &TsContext) -> Sca
     }
 }
 
+/// Matching lines whose times are kept for the histogram, between this many and twice as many: a
+/// broad word has millions, and reading each one's time would make its scan several times slower
+/// (2 M lines of 1 GB: 0.5 s to 2.4 s with 16 k kept). 60 buckets get about 50 each.
+const TIME_SAMPLES: usize = 2 << 10;
+
+/// The line as a JSON object, when it is one (ingest reads it as a JSON log line then).
+fn json_object(line: &str) -> Option<Map<String, Value>> {
+    let line = line.trim();
+    if !line.starts_with('{') {
+        return None;
+    }
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(obj)) => Some(obj),
+        _ => None,
+    }
+}
+
+/// A line's own time, read as ingest reads it: a JSON line's time field, else a timestamp in its first fields.
+fn line_time(line: &str, ctx: &TsContext, hint: &mut Option<usize>) -> Option<DateTime<Utc>> {
+    match json_object(line) {
+        Some(obj) => jsonlog::parse(obj, ctx).time,
+        None => timestamp::find(ctx, line, hint).map(|f| f.time),
+    }
+}
+
 /// What a scan found: the newest lines (the last in each file), newest first, and how many in all.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scan {
@@ -82,10 +105,107 @@ pub struct Scan {
     pub total: u64,
     /// Bytes scanned: the part of the files the index does not cover yet.
     pub bytes: u64,
+    /// When the matching lines were written, for the histogram.
+    pub times: TimeSample,
+}
+
+/// The own timestamps of the matching lines: every one while they are few, then every `stride`-th,
+/// each standing for `stride` lines (a systematic sample, so a broad word's histogram keeps its
+/// shape at a bounded cost; a rare id's is exact). A line read without a time (a continuation
+/// line) still takes its place in the sample, so reading is bounded whatever the lines are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeSample {
+    times: Vec<Option<DateTime<Utc>>>,
+    stride: u64,
+    seen: u64,
+    cap: usize,
+}
+
+impl Default for TimeSample {
+    fn default() -> Self {
+        TimeSample::with_cap(TIME_SAMPLES)
+    }
+}
+
+impl TimeSample {
+    fn with_cap(cap: usize) -> TimeSample {
+        TimeSample { times: Vec::new(), stride: 1, seen: 0, cap: cap.max(1) }
+    }
+
+    /// Whether the next matching line is in the sample (then its time is read and [`Self::push`]ed).
+    fn wants_next(&mut self) -> bool {
+        self.seen += 1;
+        (self.seen - 1).is_multiple_of(self.stride)
+    }
+
+    fn push(&mut self, time: Option<DateTime<Utc>>) {
+        self.times.push(time);
+        if self.times.len() >= 2 * self.cap {
+            // Every other one, each now standing for twice as many lines.
+            let mut keep = false;
+            self.times.retain(|_| {
+                keep = !keep;
+                keep
+            });
+            self.stride *= 2;
+        }
+    }
+
+    pub fn debug(&self) -> (usize, u64, u64) {
+        (self.times.len(), self.stride, self.seen)
+    }
+    /// The newest time seen.
+    pub fn newest(&self) -> Option<DateTime<Utc>> {
+        self.times.iter().flatten().max().copied()
+    }
+
+    /// Adds the lines to `histogram`, whose buckets split `span` evenly.
+    pub fn count_into(&self, span: (DateTime<Utc>, DateTime<Utc>), histogram: &mut [u64]) {
+        let (from, to) = span;
+        let width = (to - from).num_milliseconds();
+        if width <= 0 || histogram.is_empty() {
+            return;
+        }
+        let buckets = histogram.len() as i64;
+        for t in self.times.iter().flatten().filter(|t| **t >= from && **t < to) {
+            let b = (*t - from).num_milliseconds() * buckets / width;
+            if let Some(n) = usize::try_from(b).ok().and_then(|b| histogram.get_mut(b)) {
+                *n += self.stride;
+            }
+        }
+    }
+}
+
+/// The matching lines of one file as they are found.
+struct Matches<'a> {
+    /// The last `limit` lines, with their offsets.
+    kept: VecDeque<(u64, Vec<u8>)>,
+    limit: usize,
+    total: u64,
+    times: &'a mut TimeSample,
+    ctx: &'a TsContext,
+    /// Which timestamp shape matched last in this file, tried first.
+    hint: Option<usize>,
+}
+
+impl Matches<'_> {
+    fn push(&mut self, offset: u64, line: &[u8]) {
+        self.total += 1;
+        if self.times.wants_next() {
+            let time = line_time(&String::from_utf8_lossy(line), self.ctx, &mut self.hint);
+            self.times.push(time);
+        }
+        if self.limit > 0 {
+            self.kept.push_back((offset, line.to_vec()));
+            if self.kept.len() > self.limit {
+                self.kept.pop_front();
+            }
+        }
+    }
 }
 
 /// Scans each file from its offset to its end for `word` (as typed, bytes for bytes), keeping the `limit` last
-/// lines that hold it and counting them all.
+/// lines that hold it, counting them all and the times of those that have one.
 pub fn scan(parts: &[(PathBuf, u64)], word: &str, limit: usize, ctx: &TsContext) -> io::Result<Scan> {
     let mut out = Scan::default();
     if word.is_empty() {
@@ -93,12 +213,21 @@ pub fn scan(parts: &[(PathBuf, u64)], word: &str, limit: usize, ctx: &TsContext)
     }
     let finder = Finder::new(word.as_bytes());
     for (path, from) in parts {
-        let mut kept = VecDeque::with_capacity(limit + 1);
-        let (total, bytes) = scan_file(path, *from, &finder, limit, &mut kept, CHUNK)?;
-        out.total += total;
+        let mut found = Matches {
+            kept: VecDeque::with_capacity(limit + 1),
+            limit,
+            total: 0,
+            times: &mut out.times,
+            ctx,
+            hint: None,
+        };
+        let bytes = scan_file(path, *from, &finder, &mut found, CHUNK)?;
+        out.total += found.total;
         out.bytes += bytes;
         out.lines.extend(
-            kept.into_iter()
+            found
+                .kept
+                .into_iter()
                 .rev()
                 .map(|(offset, raw)| read_line(path, offset, String::from_utf8_lossy(&raw).into_owned(), ctx)),
         );
@@ -109,24 +238,16 @@ pub fn scan(parts: &[(PathBuf, u64)], word: &str, limit: usize, ctx: &TsContext)
     Ok(out)
 }
 
-/// Lines of `path` from `from` holding the word: their count and the bytes read; the last `limit` go to `kept`.
-fn scan_file(
-    path: &Path,
-    from: u64,
-    finder: &Finder<'_>,
-    limit: usize,
-    kept: &mut VecDeque<(u64, Vec<u8>)>,
-    chunk: usize,
-) -> io::Result<(u64, u64)> {
+/// Lines of `path` from `from` holding the word go to `found`; returns the bytes read.
+fn scan_file(path: &Path, from: u64, finder: &Finder<'_>, found: &mut Matches<'_>, chunk: usize) -> io::Result<u64> {
     let mut f = File::open(path)?;
     let size = f.metadata()?.len();
     if from >= size {
-        return Ok((0, 0));
+        return Ok(0);
     }
     f.seek(SeekFrom::Start(from))?;
     let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
     let mut base = from;
-    let mut total = 0u64;
     loop {
         let had = buf.len();
         buf.resize(had + chunk, 0);
@@ -140,44 +261,30 @@ fn scan_file(
             None if buf.len() >= MAX_LINE => buf.len(),
             None => continue,
         };
-        total += matching_lines(&buf[..cut], base, finder, limit, kept);
+        matching_lines(&buf[..cut], base, finder, found);
         buf.drain(..cut);
         base += cut as u64;
         if at_end {
-            return Ok((total, base - from));
+            return Ok(base - from);
         }
     }
 }
 
 /// The lines of `text` (whole lines, starting at file offset `base`) that hold the word, each once.
-fn matching_lines(
-    text: &[u8],
-    base: u64,
-    finder: &Finder<'_>,
-    limit: usize,
-    kept: &mut VecDeque<(u64, Vec<u8>)>,
-) -> u64 {
-    let mut count = 0;
+fn matching_lines(text: &[u8], base: u64, finder: &Finder<'_>, found: &mut Matches<'_>) {
     let mut next_line = 0usize;
     let mut at = 0usize;
     while let Some(rel) = finder.find(&text[at..]) {
         let m = at + rel;
         let start = memchr::memrchr(b'\n', &text[..m]).map_or(0, |i| i + 1).max(next_line);
         let end = memchr::memchr(b'\n', &text[m..]).map_or(text.len(), |i| m + i);
-        count += 1;
-        if limit > 0 {
-            kept.push_back((base + start as u64, text[start..end].to_vec()));
-            if kept.len() > limit {
-                kept.pop_front();
-            }
-        }
+        found.push(base + start as u64, &text[start..end]);
         next_line = end + 1;
         at = next_line.min(text.len());
         if at >= text.len() {
             break;
         }
     }
-    count
 }
 
 #[cfg(test)]
@@ -246,19 +353,65 @@ mod tests {
     }
 
     #[test]
+    fn every_match_with_a_time_counts_in_the_histogram_not_only_the_lines_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A third of them JSON lines, whose time is a field.
+        let line = |i: usize| match i % 3 {
+            0 => format!("{{\"time\":\"2026-11-23T10:{i:02}:30Z\",\"msg\":\"timeout req-1\"}}\n"),
+            _ => format!("2026-11-23T10:{i:02}:30Z ERROR timeout req-1\n"),
+        };
+        let text: String = (0..30).map(line).collect();
+        let p = file(&dir, "app.log", &format!("{text}  at retry.rs:4 req-1\n"));
+        let found = scan(&[(p, 0)], "req-1", 2, &ctx()).unwrap();
+        let timed = found.times.times.iter().flatten().count();
+        assert_eq!((found.total, found.lines.len(), timed), (31, 2, 30));
+        assert_eq!(found.times.newest(), Some(Utc.with_ymd_and_hms(2026, 11, 23, 10, 29, 30).unwrap()));
+        // Three 10-minute buckets over 10:00-10:30, and one over 10:20-10:40 holding 10:20:30-10:29:30.
+        let t = |m| Utc.with_ymd_and_hms(2026, 11, 23, 10, m, 0).unwrap();
+        let mut histogram = vec![0; 3];
+        found.times.count_into((t(0), t(30)), &mut histogram);
+        assert_eq!(histogram, [10, 10, 10]);
+        let mut one = vec![0; 1];
+        found.times.count_into((t(20), t(40)), &mut one);
+        assert_eq!(one, [10]);
+    }
+
+    #[test]
+    fn many_matches_are_sampled_evenly_and_each_sample_stands_for_its_stride() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+        let mut sample = TimeSample::with_cap(8);
+        // 1000 lines a second apart: the first 500 s hold half of them.
+        for i in 0..1000 {
+            if sample.wants_next() {
+                sample.push(Some(t0 + chrono::Duration::seconds(i)));
+            }
+        }
+        assert!(sample.times.len() < 16 && sample.stride > 1, "{} kept, stride {}", sample.times.len(), sample.stride);
+        let mut halves = vec![0; 2];
+        sample.count_into((t0, t0 + chrono::Duration::seconds(1000)), &mut halves);
+        let all: u64 = halves.iter().sum();
+        // Each sample stands for `stride` lines, the last ones too: off by less than one stride.
+        assert!(all.abs_diff(1000) < sample.stride, "{halves:?}, stride {}", sample.stride);
+        assert!(halves[0].abs_diff(halves[1]) <= sample.stride, "{halves:?}");
+    }
+
+    #[test]
     fn lines_across_chunk_edges_and_a_last_line_without_newline_are_found_whole() {
         let dir = tempfile::tempdir().unwrap();
         let text = "aaaa needle bbbb\ncccc\ndddd needle\nno\nlast needle";
         let p = file(&dir, "x.log", text);
         let finder = Finder::new(b"needle");
+        let ctx = ctx();
         for chunk in [1, 3, 7, 64] {
-            let mut kept = VecDeque::new();
-            let (total, bytes) = scan_file(&p, 0, &finder, 10, &mut kept, chunk).unwrap();
-            let lines: Vec<_> = kept.iter().map(|(_, l)| String::from_utf8_lossy(l).into_owned()).collect();
-            assert_eq!((total, bytes), (3, text.len() as u64), "chunk {chunk}");
+            let mut times = TimeSample::default();
+            let mut found =
+                Matches { kept: VecDeque::new(), limit: 10, total: 0, times: &mut times, ctx: &ctx, hint: None };
+            let bytes = scan_file(&p, 0, &finder, &mut found, chunk).unwrap();
+            let lines: Vec<_> = found.kept.iter().map(|(_, l)| String::from_utf8_lossy(l).into_owned()).collect();
+            assert_eq!((found.total, bytes), (3, text.len() as u64), "chunk {chunk}");
             assert_eq!(lines, ["aaaa needle bbbb", "dddd needle", "last needle"], "chunk {chunk}");
         }
-        assert_eq!(scan(&[(p.clone(), text.len() as u64)], "needle", 5, &ctx()).unwrap(), Scan::default());
-        assert_eq!(scan(&[(p, 0)], "absent", 5, &ctx()).unwrap().total, 0);
+        assert_eq!(scan(&[(p.clone(), text.len() as u64)], "needle", 5, &ctx).unwrap(), Scan::default());
+        assert_eq!(scan(&[(p, 0)], "absent", 5, &ctx).unwrap().total, 0);
     }
 }
