@@ -1,7 +1,7 @@
 //! Compaction: a bulk ingest leaves one segment per flush of the writer's arena (about 70 k
 //! records each, 65 for a 1 GB file). Searching in one process hardly notices, but every
-//! process that opens the index maps six files per segment: 18 ms of a whole-process
-//! `firewatch search` on 65 segments, 7 ms on 9 (measured, README). Compaction merges runs of
+//! process that opens the index maps six files per segment: 17 ms of a whole-process
+//! `firewatch search` on 56 segments, 4.7 ms on 9 (measured, README). Compaction merges runs of
 //! small segments that are consecutive in time into segments of about `target_docs`, so that
 //! newest-first search still stops after the newest few.
 //!
