@@ -12,7 +12,7 @@ use tracing_appender::rolling::{Builder, Rotation};
 use tracing_subscriber::fmt::writer::OptionalWriter;
 
 /// Daily diagnostic log files kept in the log dir.
-pub const LOG_FILES_KEPT: usize = 7;
+const LOG_FILES_KEPT: usize = 7;
 /// Lines the writer's queue holds before it drops new ones: logging never blocks a command.
 /// (tracing-appender's default, 128 k, is a 4 MB array written in full before the first line.)
 const QUEUE_LINES: usize = 4096;
@@ -54,7 +54,8 @@ impl LazyLogFile {
     }
 
     /// Whether a line has been logged (the file opened or tried).
-    pub fn started(&self) -> bool {
+    #[cfg(test)]
+    fn started(&self) -> bool {
         self.writer.get().is_some()
     }
 }
