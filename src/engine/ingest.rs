@@ -391,7 +391,7 @@ mod tests {
         let writer = WriterHandle::start(&store, e.writer_config()).unwrap();
         let mut state = e.state().unwrap();
         let opts = Options {
-            ts: TsContext { now: Utc::now(), zone: e.config.assume_zone() },
+            ts: e.ts_now(),
             service: None,
             max_line_bytes: e.config.ingest.max_line_bytes,
             complete_lines_only: false,

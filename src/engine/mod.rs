@@ -29,6 +29,7 @@ use crate::analysis::incidents::{analyze, Analysis, AnalysisConfig, Telemetry};
 use crate::cli::Verbosity;
 use crate::config::Config;
 use crate::model::MetricPoint;
+use crate::sources::timestamp::TsContext;
 pub use crate::store::state::HealthRow;
 use crate::store::state::StateDb;
 use crate::store::writer::WriterConfig;
@@ -114,6 +115,11 @@ impl Engine {
 
     pub fn store(&self) -> anyhow::Result<Store> {
         Store::open(&self.data_dir).context("cannot open the index")
+    }
+
+    /// How timestamps are read now: naive ones in the configured zone.
+    pub fn ts_now(&self) -> TsContext {
+        TsContext { now: Utc::now(), zone: self.config.assume_zone() }
     }
 
     /// How the index writer runs for this config (ingest, the collector, the demo replay).

@@ -18,7 +18,7 @@ use xxhash_rust::xxh3::Xxh3;
 use super::ingest::{IngestOptions, IngestProgress, ProgressSink};
 use super::Engine;
 use crate::ingest::walk::{self, Input};
-use crate::sources::timestamp::{self, TsContext};
+use crate::sources::timestamp::TsContext;
 
 /// Lines the logs pane holds: a few screens.
 pub const TAIL_LINES: usize = 500;
@@ -180,9 +180,9 @@ fn tail_of(r: &mut (impl Read + Seek), len: u64, n: usize, block: u64, max: u64)
 }
 
 /// The newest `n` lines of `files`: one file's last lines, or, for several, the last lines of
-/// the most recently written ones merged by their timestamps, as lnav merges files (a line
-/// without one keeps its place after the line before it in its file), each line prefixed with
-/// its file's name.
+/// the most recently written ones merged by their timestamps (read as ingest reads them, a JSON
+/// line's from its time field), as lnav merges files (a line without one keeps its place after
+/// the line before it in its file), each line prefixed with its file's name.
 pub fn tail(files: &[PathBuf], n: usize, ctx: &TsContext) -> Vec<String> {
     if let [one] = files {
         return tail_lines(one, n).unwrap_or_else(|e| vec![format!("cannot read {}: {e}", one.display())]);
@@ -199,7 +199,7 @@ pub fn tail(files: &[PathBuf], n: usize, ctx: &TsContext) -> Vec<String> {
             Ok(ls) => {
                 let (mut hint, mut last) = (None, None);
                 for l in ls {
-                    last = timestamp::find(ctx, &l, &mut hint).map(|t| t.time).or(last);
+                    last = scan::line_time(&l, ctx, &mut hint).or(last);
                     lines.push((last, i, format!("{name}: {l}")));
                 }
             }
@@ -216,7 +216,7 @@ pub fn tail(files: &[PathBuf], n: usize, ctx: &TsContext) -> Vec<String> {
 impl Engine {
     /// [`tail`], reading naive timestamps in the configured zone.
     pub fn tail(&self, files: &[PathBuf], n: usize) -> Vec<String> {
-        tail(files, n, &TsContext { now: Utc::now(), zone: self.config.assume_zone() })
+        tail(files, n, &self.ts_now())
     }
 }
 
@@ -455,8 +455,7 @@ impl Engine {
         if parts.is_empty() {
             return Ok(None);
         }
-        let ctx = crate::sources::timestamp::TsContext { now: chrono::Utc::now(), zone: self.config.assume_zone() };
-        Ok(Some(scan::scan(&parts, word, limit, &ctx)?))
+        Ok(Some(scan::scan(&parts, word, limit, &self.ts_now())?))
     }
 }
 

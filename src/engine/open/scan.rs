@@ -89,7 +89,7 @@ fn json_object(line: &str) -> Option<Map<String, Value>> {
 }
 
 /// A line's own time, read as ingest reads it: a JSON line's time field, else a timestamp in its first fields.
-fn line_time(line: &str, ctx: &TsContext, hint: &mut Option<usize>) -> Option<DateTime<Utc>> {
+pub(super) fn line_time(line: &str, ctx: &TsContext, hint: &mut Option<usize>) -> Option<DateTime<Utc>> {
     match json_object(line) {
         Some(obj) => jsonlog::parse(obj, ctx).time,
         None => timestamp::find(ctx, line, hint).map(|f| f.time),

@@ -113,16 +113,18 @@ fn several_files_are_merged_by_their_lines_times() {
         b"2026-11-23T10:00:01Z INFO a1\n2026-11-23T10:00:04Z ERROR a2\n  at handler.rs:12\n2026-11-23T10:00:06Z INFO a3\n",
     );
     let db = write(tmp.path(), "db.log", b"2026-11-23 10:00:02 WARN d1\n2026-11-23 10:00:05 ERROR d2\n");
+    let web = write(tmp.path(), "web.log", b"{\"time\":\"2026-11-23T10:00:03Z\",\"msg\":\"w1\"}\n");
     let want = [
         "api.log: 2026-11-23T10:00:01Z INFO a1",
         "db.log: 2026-11-23 10:00:02 WARN d1",
+        "web.log: {\"time\":\"2026-11-23T10:00:03Z\",\"msg\":\"w1\"}",
         "api.log: 2026-11-23T10:00:04Z ERROR a2",
         "api.log:   at handler.rs:12",
         "db.log: 2026-11-23 10:00:05 ERROR d2",
         "api.log: 2026-11-23T10:00:06Z INFO a3",
     ];
-    assert_eq!(tail(&[api.clone(), db.clone()], 10, &ctx()), want);
-    assert_eq!(tail(&[db, api], 2, &ctx()), want[4..]);
+    assert_eq!(tail(&[api.clone(), db.clone(), web.clone()], 10, &ctx()), want);
+    assert_eq!(tail(&[web, db, api], 2, &ctx()), want[5..]);
 }
 
 #[test]
