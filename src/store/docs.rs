@@ -61,11 +61,7 @@ fn mark_pairs(words: &mut String, attributes: &Map<String, Value>) -> Vec<bool> 
     while let Some(i) = words.get(from..).and_then(|w| w.find('=')) {
         let eq = from + i;
         from = eq + 1;
-        let start = words[..eq]
-            .char_indices()
-            .rev()
-            .find(|(_, c)| tokenizer::is_delimiter(*c))
-            .map_or(0, |(j, c)| j + c.len_utf8());
+        let start = key_start(&words[..eq]);
         let key = &words[start..eq];
         let Some(value) = attributes.get(key).and_then(Value::as_str) else { continue };
         if !plain_key(key) || !plain_value(value) || !words[from..].starts_with(value) {
@@ -81,6 +77,18 @@ fn mark_pairs(words: &mut String, attributes: &Map<String, Value>) -> Vec<bool> 
         words.replace_range(eq..eq + 1, tokenizer::KEY_MARK.encode_utf8(&mut mark));
     }
     marked
+}
+
+/// Where the chunk that ends `head` starts: after its last delimiter. Bytes are classified by the tokenizer's
+/// table until a non-ASCII one, whose character is then decoded (logs are nearly all ASCII).
+fn key_start(head: &str) -> usize {
+    match head.bytes().rposition(|b| !b.is_ascii() || tokenizer::is_ascii_delimiter(b)) {
+        None => 0,
+        Some(j) if head.as_bytes()[j].is_ascii() => j + 1,
+        Some(_) => {
+            head.char_indices().rev().find(|(_, c)| tokenizer::is_delimiter(*c)).map_or(0, |(j, c)| j + c.len_utf8())
+        }
+    }
 }
 
 /// The attribute field's text: `key KEY_SEP value` entries, nested keys joined with dots,
@@ -125,7 +133,8 @@ fn add_common(
     }
     // Telemetry must not forge attribute entries: the separators cannot come from the body.
     let reserved = [tokenizer::ATTRS_START, tokenizer::ENTRY_SEP, tokenizer::KEY_SEP, tokenizer::KEY_MARK];
-    if words.contains(reserved) {
+    // One byte test each: the four are the adjacent ASCII controls 0x1c..=0x1f.
+    if words.bytes().any(|b| (0x1c..=0x1f).contains(&b)) {
         words = words.replace(reserved, " ");
     }
     // Attributes parsed out of the body (`user_id=42`) are indexed where they stand; the others follow it.

@@ -478,3 +478,34 @@ fn event_count_is_bounded() {
     assert!(m.len() <= 3 + 2, "{:?}", m.templates());
     assert_eq!(m.templates().iter().map(|t| t.2).sum::<u64>(), 400);
 }
+
+/// The timestamp fast path writes what the general matchers write, for every fraction length, with and
+/// without the zone, and leaves every near miss to them.
+#[test]
+fn masks_timestamps_as_the_general_path_does() {
+    use super::super::masking::mask_general;
+    let general = |tok: &str| {
+        let mut out = String::new();
+        mask_general(tok, &mut out, true);
+        out
+    };
+    let mut cases = vec![
+        "2025-11-20T00:53:20".to_string(),
+        "2025-11-20T00:53:20Z".to_string(),
+        "2025-11-20T00:53:20.Z".to_string(),
+        "2025-11-20T00:53:20.1234567890Z".to_string(),
+        "2025-11-20T00:53:20+01:00".to_string(),
+        "2025-11-20T00:53:20.5Z,".to_string(),
+        "2025-11-20t00:53:20Z".to_string(),
+        "2025-11-20T00:53:2".to_string(),
+        "12025-11-20T00:53:20Z".to_string(),
+    ];
+    for digits in 1..=9 {
+        cases.push(format!("1999-01-31T23:59:59.{}Z", "7".repeat(digits)));
+        cases.push(format!("1999-01-31T23:59:59.{}", "0".repeat(digits)));
+    }
+    for tok in &cases {
+        assert_eq!(mask(tok), general(tok), "{tok}");
+    }
+    assert_eq!(mask("2025-11-20T00:53:20.000Z"), "<*>-<*>-<*>T<*>:<*>:<*>.<*>Z");
+}
