@@ -59,7 +59,7 @@ pub(super) fn push_range(out: &mut String, s: &str, a: usize, b: usize) {
 
 /// Writes `tok` (no whitespace) to `out` with its variable parts replaced by `<*>`.
 pub(super) fn mask_token(tok: &str, out: &mut String, allow_path: bool) {
-    if !mask_timestamp(tok.as_bytes(), out) {
+    if !mask_timestamp(tok.as_bytes(), out) && !mask_plain_value(tok, out) {
         mask_general(tok, out, allow_path);
     }
 }
@@ -185,6 +185,47 @@ fn mask_timestamp(b: &[u8], out: &mut String) -> bool {
         out.push('Z');
     }
     true
+}
+
+/// The masking of a number, an IPv4 address or a hex id, alone or as the value of a `key=` whose key is a
+/// plain word (`user_id=139646`, `client=10.2.148.41`, `trace=37e9671c...`): most of a log line's variables,
+/// written without the general matchers, which tried each boundary of the token. The output is the
+/// general one (`masks_plain_values_as_the_general_path_does`).
+fn mask_plain_value(tok: &str, out: &mut String) -> bool {
+    let b = tok.as_bytes();
+    let (key, value) = match b.iter().position(|&c| c == b'=') {
+        Some(eq) => (&tok[..eq], &b[eq + 1..]),
+        None => ("", b),
+    };
+    // A key of letters and `_` is one word to the general path, kept as it is unless a part of it is
+    // eight hex letters (`deadbeef`), which it masks.
+    let plain_key = key.is_empty()
+        || (key.as_bytes()[0].is_ascii_alphabetic()
+            && key.bytes().all(|c| c.is_ascii_alphabetic() || c == b'_')
+            && !hex_run8(key.as_bytes()));
+    let digits = !value.is_empty() && value.iter().all(u8::is_ascii_digit);
+    let hex_id = value.len() >= 8 && value.iter().all(u8::is_ascii_hexdigit) && value.iter().any(u8::is_ascii_digit);
+    if !plain_key || (b.len() != value.len() && value.is_empty()) || !(digits || hex_id || is_ipv4(value)) {
+        return false;
+    }
+    if b.len() != value.len() {
+        out.push_str(key);
+        out.push('=');
+    }
+    out.push_str(VAR);
+    true
+}
+
+/// Exactly four dot-separated runs of one to three digits, as `match_ipv4` takes them.
+fn is_ipv4(b: &[u8]) -> bool {
+    let mut groups = 0;
+    for group in b.split(|&c| c == b'.') {
+        groups += 1;
+        if group.is_empty() || group.len() > 3 || !group.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    groups == 4
 }
 
 /// Common file name extensions: a file name that holds a number (`app-002.log`,

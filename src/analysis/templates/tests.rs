@@ -509,3 +509,27 @@ fn masks_timestamps_as_the_general_path_does() {
     }
     assert_eq!(mask("2025-11-20T00:53:20.000Z"), "<*>-<*>-<*>T<*>:<*>:<*>.<*>Z");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+    /// The plain-value fast path writes what the general matchers write: numbers, IPv4 addresses (any
+    /// digits) and hex ids, alone or after keys of letters and `_` (hex-letter keys included), and their near
+    /// misses (five groups, a trailing dot, a short hex run, a key with a digit or a dot).
+    #[test]
+    fn masks_plain_values_as_the_general_path_does(
+        key in proptest::prop_oneof!["[a-zA-Z_]{0,10}", "[a-fA-F_]{0,12}", "[a-z][a-z0-9._-]{0,6}"],
+        value in proptest::prop_oneof![
+            "[0-9]{1,12}",
+            "[0-9]{1,4}(\\.[0-9]{1,4}){2,4}\\.?",
+            "[0-9a-fA-F]{1,40}",
+            "[0-9a-f]{8}-[0-9a-f]{4}",
+        ],
+        eq in proptest::bool::ANY,
+    ) {
+        use super::super::masking::mask_general;
+        let tok = if eq { format!("{key}={value}") } else { value.clone() };
+        let mut general = String::new();
+        mask_general(&tok, &mut general, true);
+        proptest::prop_assert_eq!(mask(&tok), general, "{:?}", tok);
+    }
+}
