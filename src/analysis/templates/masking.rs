@@ -167,18 +167,19 @@ fn mask_timestamp(b: &[u8], out: &mut String) -> bool {
         return false;
     }
     let rest = &b[SHAPE.len()..];
+    // The number of fraction digits, if there is a fraction.
     let (frac, zone) = match rest.split_first() {
         Some((b'.', tail)) => {
             let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
-            (digits, &tail[digits..])
+            (Some(digits), &tail[digits..])
         }
-        _ => (usize::MAX, rest),
+        _ => (None, rest),
     };
-    if frac == 0 || (frac != usize::MAX && frac > 9) || !matches!(zone, b"" | b"Z") {
+    if frac.is_some_and(|d| !(1..=9).contains(&d)) || !matches!(zone, b"" | b"Z") {
         return false;
     }
     out.push_str("<*>-<*>-<*>T<*>:<*>:<*>");
-    if frac != usize::MAX {
+    if frac.is_some() {
         out.push_str(".<*>");
     }
     if zone == b"Z" {
@@ -193,39 +194,23 @@ fn mask_timestamp(b: &[u8], out: &mut String) -> bool {
 /// general one (`masks_plain_values_as_the_general_path_does`).
 fn mask_plain_value(tok: &str, out: &mut String) -> bool {
     let b = tok.as_bytes();
-    let (key, value) = match b.iter().position(|&c| c == b'=') {
-        Some(eq) => (&tok[..eq], &b[eq + 1..]),
-        None => ("", b),
-    };
+    let value = b.iter().position(|&c| c == b'=').map_or(b, |eq| &b[eq + 1..]);
+    let key = b[..b.len() - value.len()].strip_suffix(b"=").unwrap_or(&[]);
     // A key of letters and `_` is one word to the general path, kept as it is unless a part of it is
     // eight hex letters (`deadbeef`), which it masks.
     let plain_key = key.is_empty()
-        || (key.as_bytes()[0].is_ascii_alphabetic()
-            && key.bytes().all(|c| c.is_ascii_alphabetic() || c == b'_')
-            && !hex_run8(key.as_bytes()));
+        || (key[0].is_ascii_alphabetic()
+            && key.iter().all(|&c| c.is_ascii_alphabetic() || c == b'_')
+            && !hex_run8(key));
     let digits = !value.is_empty() && value.iter().all(u8::is_ascii_digit);
     let hex_id = value.len() >= 8 && value.iter().all(u8::is_ascii_hexdigit) && value.iter().any(u8::is_ascii_digit);
-    if !plain_key || (b.len() != value.len() && value.is_empty()) || !(digits || hex_id || is_ipv4(value)) {
+    if !plain_key || !(digits || hex_id || match_ipv4(value, 0) == Some(value.len())) {
         return false;
     }
-    if b.len() != value.len() {
-        out.push_str(key);
-        out.push('=');
-    }
+    // `key=` as it stands, then the value's one variable.
+    push_range(out, tok, 0, b.len() - value.len());
     out.push_str(VAR);
     true
-}
-
-/// Exactly four dot-separated runs of one to three digits, as `match_ipv4` takes them.
-fn is_ipv4(b: &[u8]) -> bool {
-    let mut groups = 0;
-    for group in b.split(|&c| c == b'.') {
-        groups += 1;
-        if group.is_empty() || group.len() > 3 || !group.iter().all(u8::is_ascii_digit) {
-            return false;
-        }
-    }
-    groups == 4
 }
 
 /// Common file name extensions: a file name that holds a number (`app-002.log`,
