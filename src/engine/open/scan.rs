@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::ingest::Ingestor;
 use crate::model::Severity;
+use crate::sources::container::{self, K8sPath};
 use crate::sources::jsonlog;
 use crate::sources::plaintext::TextParser;
 use crate::sources::timestamp::{self, TsContext};
@@ -45,34 +46,80 @@ pub struct ScannedLine {
     pub trace_id: Option<String>,
 }
 
-/// Reads a line of `path` with the parsers ingest uses for a JSON log line or a text line, so that
-/// its hit shows the service, severity and body it will have once indexed. Container envelopes and
-/// OTLP lines are shown as text.
+/// Reads a line of `path` with the parsers ingest uses (a container runtime's envelope, a JSON log line, a
+/// text line), so that its hit shows the time, service, severity and body it will have once indexed. An OTLP
+/// line, which holds many records, is read as one JSON line (its records are told apart once indexed).
 pub fn read_line(path: &Path, offset: u64, text: String, ctx: &TsContext) -> ScannedLine {
-    let file_service = || Ingestor::stem(path);
-    if let Some(obj) = json_object(&text) {
-        let j = jsonlog::parse(obj, ctx);
-        return ScannedLine {
-            path: path.to_path_buf(),
-            offset,
-            time: j.time,
-            service: j.service.unwrap_or_else(file_service),
-            severity: j.severity.unwrap_or(Severity::Unspecified),
-            body: j.body.unwrap_or_default(),
-            trace_id: j.trace_id,
-            text,
-        };
-    }
-    let t = TextParser::default().parse(ctx, &text);
+    let mut obj = json_object(&text);
+    let envelope = match obj.as_mut() {
+        Some(o) => container::docker(o, ctx),
+        None => container::cri(&text, ctx),
+    };
+    let read = match envelope {
+        // The runtime's time dates the line, as in ingest: it is exact and in UTC.
+        Some(env) => {
+            let inner = read_message(&env.message, ctx);
+            LineRecord { time: env.time.or(inner.time), ..inner }
+        }
+        None => match obj {
+            Some(o) => read_json(o, ctx),
+            None => read_text(&text, ctx),
+        },
+    };
     ScannedLine {
         path: path.to_path_buf(),
         offset,
-        time: t.time,
-        service: t.service.unwrap_or_else(file_service),
-        severity: t.severity,
-        body: t.body.unwrap_or_else(|| text.clone()),
-        trace_id: None,
+        time: read.time,
+        service: read.service.unwrap_or_else(|| file_service(path)),
+        severity: read.severity,
+        body: read.body,
+        trace_id: read.trace_id,
         text,
+    }
+}
+
+/// The service of a file's records that name none, as ingest gives it: the container of a Kubernetes log path,
+/// else the file's stem.
+fn file_service(path: &Path) -> String {
+    K8sPath::from_path(path).map_or_else(|| Ingestor::stem(path), |k| k.service())
+}
+
+/// What a line says about its record.
+struct LineRecord {
+    time: Option<DateTime<Utc>>,
+    service: Option<String>,
+    severity: Severity,
+    body: String,
+    trace_id: Option<String>,
+}
+
+/// What a container wrote, read as a JSON log line or a text line.
+fn read_message(message: &str, ctx: &TsContext) -> LineRecord {
+    match json_object(message) {
+        Some(o) => read_json(o, ctx),
+        None => read_text(message, ctx),
+    }
+}
+
+fn read_json(obj: Map<String, Value>, ctx: &TsContext) -> LineRecord {
+    let j = jsonlog::parse(obj, ctx);
+    LineRecord {
+        time: j.time,
+        service: j.service,
+        severity: j.severity.unwrap_or(Severity::Unspecified),
+        body: j.body.unwrap_or_default(),
+        trace_id: j.trace_id,
+    }
+}
+
+fn read_text(line: &str, ctx: &TsContext) -> LineRecord {
+    let t = TextParser::default().parse(ctx, line);
+    LineRecord {
+        time: t.time,
+        service: t.service,
+        severity: t.severity,
+        body: t.body.unwrap_or_else(|| line.to_string()),
+        trace_id: None,
     }
 }
 
@@ -345,6 +392,44 @@ mod tests {
             ]
         );
         assert_eq!(found.lines[1].time, Some(Utc.with_ymd_and_hms(2026, 11, 23, 11, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn a_container_line_reads_as_what_the_container_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let pod = dir.path().join("var/log/pods/shop_checkout-7d9c8b6f5-x2x9q_0a1b2c3d/app");
+        std::fs::create_dir_all(&pod).unwrap();
+        // A CRI line holding text, one holding JSON that names its service, and a Docker json-file line; the
+        // runtime's time (to the nanosecond) dates each, not the time the container wrote.
+        let text = concat!(
+            "2026-11-23T11:00:00.123456789Z stderr F 2026-11-23 10:59:59 ERROR charge failed req-9q\n",
+            r#"2026-11-23T11:01:00.5Z stdout F {"level":"warn","service":"payments","msg":"retry req-9q","trace_id":"ab12"}"#,
+            "\n",
+            r#"{"log":"INFO req-9q done\n","stream":"stdout","time":"2026-11-23T11:02:00Z"}"#,
+            "\n",
+        );
+        let p = file(&dir, "var/log/pods/shop_checkout-7d9c8b6f5-x2x9q_0a1b2c3d/app/0.log", text);
+        let found = scan(&[(p, 0)], "req-9q", 5, &ctx()).unwrap();
+        let seen: Vec<_> = found
+            .lines
+            .iter()
+            .map(|l| (l.time, l.service.as_str(), l.severity, l.body.as_str(), l.trace_id.as_deref()))
+            .collect();
+        let t = |m, ns| Some(Utc.with_ymd_and_hms(2026, 11, 23, 11, m, 0).unwrap() + chrono::Duration::nanoseconds(ns));
+        assert_eq!(
+            seen,
+            [
+                (t(2, 0), "checkout", Severity::Info, "INFO req-9q done", None),
+                (t(1, 500_000_000), "payments", Severity::Warn, "retry req-9q", Some("ab12")),
+                (
+                    t(0, 123_456_789),
+                    "checkout",
+                    Severity::Error,
+                    "2026-11-23 10:59:59 ERROR charge failed req-9q",
+                    None
+                ),
+            ]
+        );
     }
 
     #[test]
