@@ -65,8 +65,20 @@ fn quoted(s: &str) -> Option<(Cow<'_, str>, usize)> {
 /// non-ASCII one, and only then are characters decoded: the character search was a third of this parser's
 /// time (callgrind, on generated mixed logs).
 fn whitespace_at(s: &str) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let b = s.as_bytes();
-    let i = b.iter().position(|&c| !c.is_ascii() || matches!(c, b' ' | b'\t'..=b'\r'))?;
+    // Eight bytes at a time past words of printable ASCII: a word with a byte below `!` (space, the controls) or
+    // a non-ASCII one stops the skip, and is scanned byte by byte (the test may stop early, never late).
+    let mut skip = 0;
+    for word in b.chunks_exact(8) {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8]));
+        if (w.wrapping_sub(ONES * 0x21) & !w | w) & HIGHS != 0 {
+            break;
+        }
+        skip += 8;
+    }
+    let i = skip + b[skip..].iter().position(|&c| !c.is_ascii() || matches!(c, b' ' | b'\t'..=b'\r'))?;
     if b[i].is_ascii() {
         return Some(i);
     }
@@ -81,7 +93,11 @@ pub fn parse(text: &str) -> Pairs<'_> {
     let mut rest = text.trim_start();
     while !rest.is_empty() {
         let token_end = whitespace_at(rest).unwrap_or(rest.len());
-        let pair = rest[..token_end].split_once('=').filter(|(k, v)| is_key(k) && !v.starts_with('='));
+        let token = &rest[..token_end];
+        // `=` is ASCII, so its byte starts a character: memchr instead of a character search (a tenth of the parse).
+        let pair = memchr::memchr(b'=', token.as_bytes())
+            .map(|i| (&token[..i], &token[i + 1..]))
+            .filter(|(k, v)| is_key(k) && !v.starts_with('='));
         let Some((key, _)) = pair else {
             out.whole = false;
             rest = rest[token_end..].trim_start();
@@ -99,7 +115,8 @@ pub fn parse(text: &str) -> Pairs<'_> {
                 }
             },
             None => {
-                let n = whitespace_at(after).unwrap_or(after.len());
+                // The token's own end: neither the key nor `=` holds whitespace.
+                let n = token_end - (key.len() + 1);
                 (Cow::Borrowed(&after[..n]), n)
             }
         };
@@ -128,7 +145,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
         /// The byte scan finds the whitespace the character search finds, in ASCII and in any text.
         #[test]
-        fn whitespace_is_found_where_chars_find_it(ascii in "[ -~\t\n\x0b\x0c\r\x1c-\x1f]{0,40}", any in "\\PC{0,40}", ws in "[\u{85}\u{a0}\u{2000}\u{3000} ]") {
+        fn whitespace_is_found_where_chars_find_it(ascii in "[ -~\t\n\x0b\x0c\r\x1c-\x1f]{0,40}|[!-~]{0,30}[\x00-\x7f][!-~]{0,30}", any in "\\PC{0,40}", ws in "[\u{85}\u{a0}\u{2000}\u{3000} ]") {
             for s in [ascii.clone(), any.clone(), format!("{ascii}{ws}{any}"), format!("{any}{ws}")] {
                 proptest::prop_assert_eq!(whitespace_at(&s), s.find(char::is_whitespace), "{:?}", s);
             }

@@ -46,8 +46,18 @@ fn plain_key(key: &str) -> bool {
         && key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Whether `value` is one chunk to the tokenizer, with at least one word.
+/// Whether `value` is one chunk to the tokenizer, with at least one word. An ASCII value (nearly every one) is
+/// tested by bytes, with the tokenizer's table: the character tests cost 3% of ingest's own work.
 fn plain_value(value: &str) -> bool {
+    if !value.is_ascii() {
+        return plain_value_chars(value);
+    }
+    let b = value.as_bytes();
+    !b.is_empty() && !b.iter().any(|&c| tokenizer::is_ascii_delimiter(c)) && b.iter().any(u8::is_ascii_alphanumeric)
+}
+
+/// [`plain_value`] by characters.
+fn plain_value_chars(value: &str) -> bool {
     !value.is_empty() && !value.contains(tokenizer::is_delimiter) && value.contains(char::is_alphanumeric)
 }
 
@@ -100,10 +110,10 @@ fn attr_text<'a>(attributes: impl Iterator<Item = (&'a String, &'a Value)>, out:
             Value::Array(a) => a.iter().for_each(|x| walk(key, x, out)),
             Value::Object(o) => o.iter().for_each(|(k, x)| walk(&format!("{key}.{k}"), x, out)),
             scalar => {
-                out.extend(key.chars().map(|c| if c.is_control() { ' ' } else { c }));
+                push_without_controls(key, out);
                 out.push(tokenizer::KEY_SEP);
                 match scalar {
-                    Value::String(s) => out.extend(s.chars().map(|c| if c.is_control() { ' ' } else { c })),
+                    Value::String(s) => push_without_controls(s, out),
                     other => out.push_str(&other.to_string()),
                 }
                 out.push(tokenizer::ENTRY_SEP);
@@ -111,6 +121,16 @@ fn attr_text<'a>(attributes: impl Iterator<Item = (&'a String, &'a Value)>, out:
         }
     }
     attributes.for_each(|(k, v)| walk(k, v, out));
+}
+
+/// `s` with each control character written as a space (they separate entries). Text of printable ASCII, nearly
+/// all, is copied at once.
+fn push_without_controls(s: &str, out: &mut String) {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.push_str(s);
+    } else {
+        out.extend(s.chars().map(|c| if c.is_control() { ' ' } else { c }));
+    }
 }
 
 /// Service, region, host, and the indexed words: `words` (the body's) followed by the
@@ -299,5 +319,24 @@ mod tests {
         assert_eq!(in_body, vec![true, true]);
         let (words, in_body) = marked("no pairs here", json!({"k": "v"}));
         assert_eq!((words.as_str(), in_body), ("no pairs here", vec![false]));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// The byte tests of an ASCII value answer as the character tests do: every delimiter, control
+        /// character and punctuation mark, alone and among words.
+        #[test]
+        fn ascii_values_are_tested_as_characters_are(value in "[\\x00-\\x7f]{0,6}|[a-z0-9._:/-]{0,8}[\\x00-\\x7f]?") {
+            proptest::prop_assert_eq!(plain_value(&value), plain_value_chars(&value), "{:?}", value);
+        }
+
+        /// An attribute's key and value lose their control characters, whichever way they are copied.
+        #[test]
+        fn entries_hold_no_control_characters(s in "[ -~]{0,12}[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}é]?[ -~]{0,12}") {
+            let mut out = String::new();
+            push_without_controls(&s, &mut out);
+            let by_chars: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            proptest::prop_assert_eq!(out, by_chars, "{:?}", s);
+        }
     }
 }

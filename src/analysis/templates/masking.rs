@@ -59,9 +59,15 @@ pub(super) fn push_range(out: &mut String, s: &str, a: usize, b: usize) {
 
 /// Writes `tok` (no whitespace) to `out` with its variable parts replaced by `<*>`.
 pub(super) fn mask_token(tok: &str, out: &mut String, allow_path: bool) {
-    if !mask_timestamp(tok.as_bytes(), out) && !mask_plain_value(tok, out) {
+    if !mask_fast(tok, out) {
         mask_general(tok, out, allow_path);
     }
+}
+
+/// The fast paths of [`mask_token`]: writes the masking of a token of the commonest shapes and says whether it
+/// was one, writing nothing otherwise.
+pub(super) fn mask_fast(tok: &str, out: &mut String) -> bool {
+    mask_timestamp(tok.as_bytes(), out) || mask_plain_value(tok, out)
 }
 
 /// [`mask_token`] without its fast paths.
@@ -189,7 +195,8 @@ fn mask_timestamp(b: &[u8], out: &mut String) -> bool {
 }
 
 /// The masking of a number, an IPv4 address or a hex id, alone or as the value of a `key=` whose key is a
-/// plain word (`user_id=139646`, `client=10.2.148.41`, `trace=37e9671c...`): most of a log line's variables,
+/// plain word, and perhaps after a word and `-` or `:` (`user_id=139646`, `client=10.2.148.41`,
+/// `trace=37e9671c...`, `req=req-31fa3c80db06`, `key=product:48185`): most of a log line's variables,
 /// written without the general matchers, which tried each boundary of the token. The output is the
 /// general one (`masks_plain_values_as_the_general_path_does`).
 fn mask_plain_value(tok: &str, out: &mut String) -> bool {
@@ -202,15 +209,28 @@ fn mask_plain_value(tok: &str, out: &mut String) -> bool {
         || (key[0].is_ascii_alphabetic()
             && key.iter().all(|&c| c.is_ascii_alphabetic() || c == b'_')
             && !hex_run8(key));
-    let digits = !value.is_empty() && value.iter().all(u8::is_ascii_digit);
-    let hex_id = value.len() >= 8 && value.iter().all(u8::is_ascii_hexdigit) && value.iter().any(u8::is_ascii_digit);
-    if !plain_key || !(digits || hex_id || match_ipv4(value, 0) == Some(value.len())) {
+    let var = &value[word_prefix(value)..];
+    let digits = !var.is_empty() && var.iter().all(u8::is_ascii_digit);
+    let hex_id = var.len() >= 8 && var.iter().all(u8::is_ascii_hexdigit) && var.iter().any(u8::is_ascii_digit);
+    if !plain_key || !(digits || hex_id || match_ipv4(var, 0) == Some(var.len())) {
         return false;
     }
-    // `key=` as it stands, then the value's one variable.
-    push_range(out, tok, 0, b.len() - value.len());
+    // `key=` and the value's word as they stand, then the one variable.
+    push_range(out, tok, 0, b.len() - var.len());
     out.push_str(VAR);
     true
+}
+
+/// The length of the word and separator that lead a value such as `req-31fa3c80db06` or `product:48185`: letters,
+/// then `-` or `:`. The general path keeps such a word and masks what follows, unless the word could be read as
+/// hex (a word of hex letters only, or with eight in a row), which it may mask with the rest; those are left to it.
+fn word_prefix(value: &[u8]) -> usize {
+    let letters = value.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let word = &value[..letters];
+    match value.get(letters) {
+        Some(b'-' | b':') if word.iter().any(|c| !c.is_ascii_hexdigit()) && !hex_run8(word) => letters + 1,
+        _ => 0,
+    }
 }
 
 /// Common file name extensions: a file name that holds a number (`app-002.log`,

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::classes::{class, date_word, empty_value, has_var, key_form, keyable, tok_info, unit_word, Class, TokInfo};
 use super::generalise::{generalize, glob_match, render_collapsed};
-use super::masking::{mask_token, numbered_file, quoted_span, scan_token};
+use super::masking::{numbered_file, quoted_span, scan_token};
+use super::memo::MaskMemo;
 use super::{MinerConfig, TemplateId, VAR};
 
 /// A symbol id that is not interned (a token no template holds yet).
@@ -191,6 +192,7 @@ struct Scratch {
     toks: Vec<Tok>,
     units: Vec<Unit>,
     skel: Vec<u8>,
+    memo: MaskMemo,
 }
 
 /// Online template miner; see the module docs for the algorithm. It serializes whole (in a versioned
@@ -376,14 +378,14 @@ impl TemplateMiner {
                     s.toks.push(Tok { start, end: s.buf.len(), info });
                     continue;
                 } else if quoted.is_none() {
-                    mask_token(tok, &mut s.buf, true);
+                    s.memo.mask(tok, &mut s.buf);
                 } else {
                     // A quoted value is one token; its words are masked one by one.
                     for (k, word) in tok.split_ascii_whitespace().enumerate() {
                         if k > 0 {
                             s.buf.push(' ');
                         }
-                        mask_token(word, &mut s.buf, true);
+                        s.memo.mask(word, &mut s.buf);
                     }
                 }
                 pos = skip_ws(end);

@@ -513,8 +513,9 @@ fn masks_timestamps_as_the_general_path_does() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
     /// The plain-value fast path writes what the general matchers write: numbers, IPv4 addresses (any
-    /// digits) and hex ids, alone or after keys of letters and `_` (hex-letter keys included), and their near
-    /// misses (five groups, a trailing dot, a short hex run, a key with a digit or a dot).
+    /// digits) and hex ids, alone or after keys of letters and `_` (hex-letter keys included), after a word and
+    /// a `-` or `:` (hex-letter words included), and their near misses (five groups, a trailing dot, a short hex
+    /// run, a key with a digit or a dot, a word with a digit or `_`, other separators).
     #[test]
     fn masks_plain_values_as_the_general_path_does(
         key in proptest::prop_oneof!["[a-zA-Z_]{0,10}", "[a-fA-F_]{0,12}", "[a-z][a-z0-9._-]{0,6}"],
@@ -524,12 +525,59 @@ proptest::proptest! {
             "[0-9a-fA-F]{1,40}",
             "[0-9a-f]{8}-[0-9a-f]{4}",
         ],
+        prefix in proptest::prop_oneof!["", "[a-zA-Z]{1,9}[-:]", "[a-fA-F]{1,9}[-:]", "[g-z_0-9]{1,4}[-:_.]"],
         eq in proptest::bool::ANY,
     ) {
         use super::super::masking::mask_general;
-        let tok = if eq { format!("{key}={value}") } else { value.clone() };
+        let tok = if eq { format!("{key}={prefix}{value}") } else { format!("{prefix}{value}") };
         let mut general = String::new();
         mask_general(&tok, &mut general, true);
         proptest::prop_assert_eq!(mask(&tok), general, "{:?}", tok);
     }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+    /// The memo writes what `mask_token` writes, whatever came before in the line and in the memo: tokens of small
+    /// vocabularies (so most are repeated and remembered), unique ids, and any printable text, longer than the
+    /// memo keeps too.
+    #[test]
+    fn the_memo_masks_as_mask_token_does(
+        toks in proptest::collection::vec(
+            proptest::prop_oneof![
+                "/api/[a-c]{1,2}/[a-c0-2]{1,2}",
+                "\\[[a-b]{2}-[a-c]{1,2}-[0-3]\\]",
+                "[a-c]{1,2}=[a-c]{1,2}-[0-9a-f]{1,12}",
+                "[a-c0-2.:/=-]{1,6}",
+                "[ -~]{0,90}",
+            ],
+            1..400,
+        ),
+    ) {
+        let mut memo = super::super::memo::MaskMemo::default();
+        for tok in &toks {
+            let mut out = String::from("before ");
+            memo.mask(tok, &mut out);
+            proptest::prop_assert_eq!(out, format!("before {}", mask(tok)), "{:?}", tok);
+        }
+    }
+}
+
+/// A token is remembered once seen twice, then its masking is read back: the memo is in use, not bypassed.
+#[test]
+fn the_memo_remembers_a_token_seen_twice() {
+    let mut memo = super::super::memo::MaskMemo::default();
+    let mut outs = Vec::new();
+    for _ in 0..4 {
+        let mut out = String::new();
+        memo.mask("/api/users/42", &mut out);
+        outs.push(out);
+    }
+    assert_eq!(memo.hits, 2);
+    assert!(outs.iter().all(|o| *o == mask("/api/users/42")), "{outs:?}");
+    // A unique id each time is never remembered.
+    for i in 0..100 {
+        memo.mask(&format!("req=req-{i:012x}"), &mut String::new());
+    }
+    assert_eq!(memo.hits, 2);
 }
