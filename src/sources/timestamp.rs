@@ -511,7 +511,7 @@ pub fn find(ctx: &TsContext, line: &str, hint: &mut Option<usize>) -> Option<Fou
     };
     if let Some(h) = *hint {
         // Where the last line had its time, nearly always its start: tried before the fields are found (finding
-        // them was half of this function's time).
+        // them was two thirds of this function's time).
         if let Some(f) = at(h, start) {
             return Some(f);
         }
