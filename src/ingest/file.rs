@@ -64,9 +64,8 @@ impl Ingestor<'_> {
         };
         report.skipped_bytes = skip;
         let mtime = src.meta.modified().ok().map(DateTime::<Utc>::from).unwrap_or(self.opts.ts.now);
-        // A Kubernetes node's log path names the pod: its workload is the service (see `K8sPath::service`).
         let k8s = K8sPath::from_path(path).map(Arc::new);
-        let stem = k8s.as_ref().map_or_else(|| Self::stem(path), |k| k.service());
+        let stem = Self::file_service(path, k8s.as_deref());
         let mut input = self.input(key, key_bytes, stem, mtime, false, replaces);
         input.k8s = k8s;
         // A plain file's place is the reader's offset; a compressed one's is how much of the file was decoded.

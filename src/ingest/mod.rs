@@ -237,6 +237,12 @@ impl<'a> Ingestor<'a> {
         Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name).to_lowercase()
     }
 
+    /// The service of a file's records that name none: the workload of the pod a Kubernetes log path names (see
+    /// `K8sPath::service`), else the file's [`Ingestor::stem`].
+    pub fn file_service(path: &Path, k8s: Option<&K8sPath>) -> String {
+        k8s.map_or_else(|| Self::stem(path), K8sPath::service)
+    }
+
     /// What the ingestor holds once done: the manifest with this run's progress, the miner and template counts.
     pub fn into_parts(self) -> (Manifest, TemplateMiner, HashMap<(u32, i64), u64>) {
         (self.manifest, self.miner, self.template_counts)

@@ -70,18 +70,12 @@ pub fn read_line(path: &Path, offset: u64, text: String, ctx: &TsContext) -> Sca
         path: path.to_path_buf(),
         offset,
         time: read.time,
-        service: read.service.unwrap_or_else(|| file_service(path)),
+        service: read.service.unwrap_or_else(|| Ingestor::file_service(path, K8sPath::from_path(path).as_ref())),
         severity: read.severity,
         body: read.body,
         trace_id: read.trace_id,
         text,
     }
-}
-
-/// The service of a file's records that name none, as ingest gives it: the container of a Kubernetes log path,
-/// else the file's stem.
-fn file_service(path: &Path) -> String {
-    K8sPath::from_path(path).map_or_else(|| Ingestor::stem(path), |k| k.service())
 }
 
 /// What a line says about its record.
@@ -397,8 +391,8 @@ mod tests {
     #[test]
     fn a_container_line_reads_as_what_the_container_wrote() {
         let dir = tempfile::tempdir().unwrap();
-        let pod = dir.path().join("var/log/pods/shop_checkout-7d9c8b6f5-x2x9q_0a1b2c3d/app");
-        std::fs::create_dir_all(&pod).unwrap();
+        let name = "var/log/pods/shop_checkout-7d9c8b6f5-x2x9q_0a1b2c3d/app/0.log";
+        std::fs::create_dir_all(dir.path().join(name).parent().unwrap()).unwrap();
         // A CRI line holding text, one holding JSON that names its service, and a Docker json-file line; the
         // runtime's time (to the nanosecond) dates each, not the time the container wrote.
         let text = concat!(
@@ -408,7 +402,7 @@ mod tests {
             r#"{"log":"INFO req-9q done\n","stream":"stdout","time":"2026-11-23T11:02:00Z"}"#,
             "\n",
         );
-        let p = file(&dir, "var/log/pods/shop_checkout-7d9c8b6f5-x2x9q_0a1b2c3d/app/0.log", text);
+        let p = file(&dir, name, text);
         let found = scan(&[(p, 0)], "req-9q", 5, &ctx()).unwrap();
         let seen: Vec<_> = found
             .lines
